@@ -1,0 +1,110 @@
+/**
+ * The emulator's model: deterministic replies from scenario rules, or built-in ones. It is
+ * stateless over the history it is given, so a resumed or restored session continues a script
+ * exactly where it was: after a function call, it resumes after that call's step.
+ */
+import { sleep, type Clock } from '../../session/clock.js';
+import type { ContextTurn } from '../../session/context.js';
+import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
+import { builtinAfterTools, builtinReply } from './builtin-replies.js';
+import { findRule, type UserInput } from './match.js';
+import type { Scenario, Step } from './scenario.js';
+import { renderTemplate } from './template.js';
+import { textOf } from '../../session/context.js';
+
+export interface ScriptedEngineOptions {
+  readonly clock: Clock;
+  readonly scenario?: Scenario;
+  /** Words per streamed text chunk: replies arrive as several `modelTurn` messages, as Gemini's do. */
+  readonly wordsPerChunk?: number;
+}
+
+export class ScriptedEngine implements Engine {
+  readonly name = 'scripted';
+  private readonly scenario: Scenario;
+  private readonly wordsPerChunk: number;
+
+  constructor(private readonly options: ScriptedEngineOptions) {
+    this.scenario = options.scenario ?? { rules: [], fallback: 'builtin' };
+    this.wordsPerChunk = Math.max(1, options.wordsPerChunk ?? 4);
+  }
+
+  async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    const { history } = request;
+    const located = lastUserInput(history);
+    const after = history.slice(located.index + 1);
+    const callsDone = after.filter((t) => t.role === 'model' && t.parts.some((p) => p.kind === 'functionCall')).length;
+    const responses = latestResponses(after);
+
+    const rule = findRule(this.scenario.rules, located.input);
+    let steps: readonly Step[];
+    if (rule) steps = stepsAfterCall(rule.reply, callsDone);
+    else if (this.scenario.fallback === 'silent') steps = [];
+    else steps = callsDone > 0 ? builtinAfterTools(responses) : builtinReply(located.input.turn, request.config.tools);
+
+    const values = { input: textOf(located.input.turn), response: responses[responses.length - 1]?.response };
+    for (const step of steps) {
+      if (step.delayMs) await sleep(this.options.clock, step.delayMs, signal);
+      if ('text' in step) {
+        const chunks = chunkWords(renderTemplate(step.text, values), this.wordsPerChunk);
+        for (let i = 0; i < chunks.length; i++) {
+          if (i > 0 && step.chunkDelayMs) await sleep(this.options.clock, step.chunkDelayMs, signal);
+          yield { type: 'text', text: chunks[i]! };
+        }
+      } else if ('thought' in step) {
+        yield { type: 'thought', text: renderTemplate(step.thought, values) };
+      } else if ('call' in step) {
+        const calls = Array.isArray(step.call) ? step.call : [step.call];
+        yield { type: 'toolCall', calls: calls.map((c) => (c.args ? { name: c.name, args: c.args } : { name: c.name })) };
+        // A call step ends the generation; the script resumes after it when the response arrives.
+        return;
+      } else if ('close' in step) {
+        yield { type: 'fail', close: step.close };
+        return;
+      }
+    }
+  }
+}
+
+function lastUserInput(history: readonly ContextTurn[]): { index: number; input: UserInput } {
+  let number = 0;
+  let index = -1;
+  for (let i = 0; i < history.length; i++) {
+    const t = history[i]!;
+    if (t.role === 'user' && !t.parts.every((p) => p.kind === 'functionResponse')) {
+      number++;
+      index = i;
+    }
+  }
+  const turn = index >= 0 ? history[index]! : { role: 'user' as const, parts: [] };
+  return { index, input: { turn, number: Math.max(1, number) } };
+}
+
+function latestResponses(after: readonly ContextTurn[]): { name: string; response: Record<string, unknown> }[] {
+  for (let i = after.length - 1; i >= 0; i--) {
+    const t = after[i]!;
+    const rs = t.parts.flatMap((p) => (p.kind === 'functionResponse' ? [{ name: p.name, response: p.response }] : []));
+    if (t.role === 'user' && rs.length > 0) return rs;
+  }
+  return [];
+}
+
+/** The steps left after the `callsDone`-th call step (all of them when no call was made yet). */
+function stepsAfterCall(steps: readonly Step[], callsDone: number): readonly Step[] {
+  if (callsDone === 0) return steps;
+  let seen = 0;
+  for (let i = 0; i < steps.length; i++) {
+    if ('call' in steps[i]! && ++seen === callsDone) return steps.slice(i + 1);
+  }
+  return [];
+}
+
+/** Splits into chunks of `n` words, keeping the spaces so the chunks concatenate to the text. */
+function chunkWords(text: string, n: number): string[] {
+  const tokens = text.match(/\S+\s*/g) ?? [];
+  const leading = /^\s*/.exec(text)![0];
+  const chunks: string[] = [];
+  for (let i = 0; i < tokens.length; i += n) chunks.push(tokens.slice(i, i + n).join(''));
+  if (chunks.length > 0 && leading) chunks[0] = leading + chunks[0];
+  return chunks;
+}

@@ -1,0 +1,123 @@
+/**
+ * Server → client messages (PROTOCOL.md §4) and the builders that make them. Builders insert keys
+ * in proto field-number order and never set a proto default (false, 0, "", []), so encoding is a
+ * plain pretty-print: proto3 JSON omits defaults, and clients read `"turnComplete": true` only.
+ */
+import { formatDuration } from './duration.js';
+
+export interface ServerPart {
+  text?: string;
+  inlineData?: { mimeType: string; data: string };
+  thought?: true;
+}
+
+export interface Transcription {
+  text?: string;
+  finished?: true;
+}
+
+export interface ServerContent {
+  modelTurn?: { parts: ServerPart[] };
+  turnComplete?: true;
+  interrupted?: true;
+  generationComplete?: true;
+  inputTranscription?: Transcription;
+  outputTranscription?: Transcription;
+  waitingForInput?: true;
+  turnCompleteReason?: string;
+}
+
+export interface ModalityTokenCount {
+  modality: 'TEXT' | 'IMAGE' | 'VIDEO' | 'AUDIO' | 'DOCUMENT';
+  tokenCount: number;
+}
+
+export interface UsageMetadata {
+  promptTokenCount?: number;
+  cachedContentTokenCount?: number;
+  responseTokenCount?: number;
+  toolUsePromptTokenCount?: number;
+  thoughtsTokenCount?: number;
+  totalTokenCount?: number;
+  promptTokensDetails?: ModalityTokenCount[];
+  responseTokensDetails?: ModalityTokenCount[];
+}
+
+export interface ServerFunctionCall {
+  name: string;
+  args?: Record<string, unknown>;
+  id: string;
+}
+
+export type ServerMessage =
+  | { setupComplete: { sessionId?: string } }
+  | { serverContent: ServerContent; usageMetadata?: UsageMetadata }
+  | { toolCall: { functionCalls: ServerFunctionCall[] } }
+  | { toolCallCancellation: { ids: string[] } }
+  | { goAway: { timeLeft: string } }
+  | {
+      sessionResumptionUpdate: { newHandle?: string; resumable?: true; lastConsumedClientMessageIndex?: string };
+      usageMetadata?: UsageMetadata;
+    };
+
+export type ServerMessageKind =
+  | 'setupComplete'
+  | 'serverContent'
+  | 'toolCall'
+  | 'toolCallCancellation'
+  | 'goAway'
+  | 'sessionResumptionUpdate';
+
+export function kindOf(message: ServerMessage): ServerMessageKind {
+  return Object.keys(message).find((k) => k !== 'usageMetadata') as ServerMessageKind;
+}
+
+export const OUTPUT_AUDIO_MIME = 'audio/pcm;rate=24000';
+
+export const msg = {
+  setupComplete(sessionId?: string): ServerMessage {
+    return { setupComplete: sessionId ? { sessionId } : {} };
+  },
+  text(text: string, thought = false): ServerMessage {
+    const part: ServerPart = thought ? { text, thought: true } : { text };
+    return { serverContent: { modelTurn: { parts: [part] } } };
+  },
+  audio(pcmBase64: string): ServerMessage {
+    return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: OUTPUT_AUDIO_MIME, data: pcmBase64 } }] } } };
+  },
+  outputTranscription(text: string): ServerMessage {
+    return { serverContent: { outputTranscription: text ? { text } : {} } };
+  },
+  inputTranscription(text: string, finished = false): ServerMessage {
+    const t: Transcription = text ? { text } : {};
+    if (finished) t.finished = true;
+    return { serverContent: { inputTranscription: t } };
+  },
+  generationComplete(): ServerMessage {
+    return { serverContent: { generationComplete: true } };
+  },
+  turnComplete(usage?: UsageMetadata): ServerMessage {
+    return usage ? { serverContent: { turnComplete: true }, usageMetadata: usage } : { serverContent: { turnComplete: true } };
+  },
+  interrupted(): ServerMessage {
+    return { serverContent: { interrupted: true } };
+  },
+  toolCall(functionCalls: ServerFunctionCall[]): ServerMessage {
+    return { toolCall: { functionCalls } };
+  },
+  toolCallCancellation(ids: string[]): ServerMessage {
+    return { toolCallCancellation: { ids } };
+  },
+  goAway(timeLeftMs: number): ServerMessage {
+    return { goAway: { timeLeft: formatDuration(timeLeftMs) } };
+  },
+  resumptionUpdate(handle?: string, lastConsumedClientMessageIndex?: number): ServerMessage {
+    const update: { newHandle?: string; resumable?: true; lastConsumedClientMessageIndex?: string } = {};
+    if (handle) {
+      update.newHandle = handle;
+      update.resumable = true;
+    }
+    if (lastConsumedClientMessageIndex) update.lastConsumedClientMessageIndex = String(lastConsumedClientMessageIndex);
+    return { sessionResumptionUpdate: update };
+  },
+};

@@ -1,0 +1,58 @@
+/** Everything `createServer` can be told, with the defaults PROTOCOL.md decides. */
+import type { Logger } from 'pino';
+import type { Scenario } from '../engine/scripted/scenario.js';
+import type { Clock } from '../session/clock.js';
+import type { Engine } from '../session/engine.js';
+import type { UnknownModelPolicy } from '../session/models.js';
+import type { SpeechSynthesizer } from '../session/speech.js';
+
+export interface ServerOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8765; 0 picks a free port. */
+  port?: number;
+  /** Keys accepted on the Live endpoint; empty or absent accepts any key (emulator default). */
+  apiKeys?: readonly string[];
+  /** Guards /relive/v1/*; absent leaves the control API open. */
+  adminToken?: string;
+  /** The model; default the scripted engine (with `scenario` when given). */
+  engine?: Engine;
+  scenario?: Scenario;
+  /** Text-to-speech for AUDIO replies; default flite in worker threads. */
+  speech?: SpeechSynthesizer;
+  clock?: Clock;
+  /** Strict conformance: refuse what the real service refuses (unknown fields, unknown models, …). */
+  strict?: boolean;
+  /** Largest accepted client frame; default 15 MiB. */
+  maxFrameBytes?: number;
+  /** Close connections that send no setup within this time; default 30 s. */
+  setupTimeoutMs?: number;
+  /** Ping idle clients this often and drop them after two missed pongs; 0 disables. Default 30 s. */
+  keepaliveIntervalMs?: number;
+  /** Default: accept (and log) unknown models; strict mode rejects them. */
+  unknownModels?: UnknownModelPolicy;
+  /** Models accepted in addition to the built-in catalogue. */
+  extraModels?: readonly string[];
+  /** Put the session id into setupComplete (default true). */
+  sessionIdInSetupComplete?: boolean;
+  /** Milliseconds of audio per output chunk; default 100. */
+  audioChunkMs?: number;
+  /** Output queued per connection before generation waits for the client; default 1 MiB. */
+  outboundHighWaterMark?: number;
+  /** How many ended sessions stay inspectable through the control API; default 1000. */
+  endedSessionsKept?: number;
+  /** A pino logger, or false for none. Default: JSON lines on stdout at level info. */
+  logger?: Logger | false;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8765,
+  maxFrameBytes: 15 * 1024 * 1024,
+  setupTimeoutMs: 30_000,
+  keepaliveIntervalMs: 30_000,
+  audioChunkMs: 100,
+  outboundHighWaterMark: 1024 * 1024,
+  endedSessionsKept: 1000,
+  goAwayNoticeMs: 50_000,
+} as const;

@@ -1,0 +1,77 @@
+/**
+ * A client's `setup` resolved into the settings the session runs with, after the semantic checks
+ * the real service makes (PROTOCOL.md §3.1, §7.2).
+ */
+import type { Content, Setup, Tool } from '../protocol/client-schema.js';
+import { CloseReasons, unknownModelClose, type CloseSpec } from '../protocol/close-codes.js';
+import { isKnownModel, type UnknownModelPolicy } from './models.js';
+
+export type ResponseModality = 'TEXT' | 'AUDIO';
+
+export interface SessionConfig {
+  readonly model: string;
+  readonly modality: ResponseModality;
+  readonly voice: string | undefined;
+  readonly systemInstruction: Content | undefined;
+  readonly tools: readonly Tool[];
+  /** True unless `automaticActivityDetection.disabled`: the server detects turn ends. */
+  readonly automaticActivityDetection: boolean;
+  /** False with `NO_INTERRUPTION`: user activity does not cut the model off. */
+  readonly activityInterrupts: boolean;
+  readonly inputTranscription: boolean;
+  readonly outputTranscription: boolean;
+  /** Present when the client asked for resumption updates. */
+  readonly resumption: { readonly transparent: boolean } | undefined;
+  readonly compression: { readonly triggerTokens?: number; readonly targetTokens?: number } | undefined;
+  /** The setup as received (normalized), for inspection and for forwarding upstream. */
+  readonly setup: Setup;
+}
+
+export interface ConfigOptions {
+  readonly unknownModels: UnknownModelPolicy;
+  readonly extraModels?: readonly string[];
+  readonly apiVersion: string;
+}
+
+export type ConfigResult = { ok: true; config: SessionConfig } | { ok: false; close: CloseSpec; detail: string };
+
+export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResult {
+  const model = setup.model.startsWith('models/') || setup.model.startsWith('tunedModels/') ? setup.model : `models/${setup.model}`;
+  if (options.unknownModels === 'reject' && !isKnownModel(model, options.extraModels)) {
+    return { ok: false, close: unknownModelClose(model, options.apiVersion), detail: `unknown model ${model}` };
+  }
+  const gen = setup.generationConfig;
+  const modalities = (gen?.responseModalities ?? []).filter((m) => m !== 'MODALITY_UNSPECIFIED');
+  const unique = [...new Set(modalities)];
+  if (unique.length > 1) {
+    return { ok: false, close: CloseReasons.invalidArgument, detail: `more than one response modality: ${unique.join(', ')}` };
+  }
+  const requested = unique[0] ?? 'AUDIO';
+  if (requested !== 'TEXT' && requested !== 'AUDIO') {
+    return { ok: false, close: CloseReasons.invalidArgument, detail: `unsupported response modality ${requested}` };
+  }
+  if (requested === 'TEXT' && gen?.speechConfig) {
+    return { ok: false, close: CloseReasons.voicesFromNonAudio, detail: 'speechConfig with TEXT modality' };
+  }
+  const aad = setup.realtimeInputConfig?.automaticActivityDetection;
+  const compression = setup.contextWindowCompression;
+  return {
+    ok: true,
+    config: {
+      model,
+      modality: requested,
+      voice: gen?.speechConfig?.voiceConfig?.prebuiltVoiceConfig?.voiceName,
+      systemInstruction: setup.systemInstruction,
+      tools: setup.tools ?? [],
+      automaticActivityDetection: aad?.disabled !== true,
+      activityInterrupts: setup.realtimeInputConfig?.activityHandling !== 'NO_INTERRUPTION',
+      inputTranscription: setup.inputAudioTranscription !== undefined,
+      outputTranscription: setup.outputAudioTranscription !== undefined,
+      resumption: setup.sessionResumption ? { transparent: setup.sessionResumption.transparent === true } : undefined,
+      compression: compression
+        ? { triggerTokens: compression.triggerTokens, targetTokens: compression.slidingWindow?.targetTokens }
+        : undefined,
+      setup: { ...setup, model },
+    },
+  };
+}

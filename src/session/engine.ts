@@ -1,0 +1,31 @@
+/**
+ * What the session core needs from a model (DESIGN.md "Engine"). Declared here so that engines
+ * (scripted, openai, gemini) depend on the core and not the other way round.
+ */
+import type { CloseSpec } from '../protocol/close-codes.js';
+import type { SessionConfig } from './config.js';
+import type { ContextTurn } from './context.js';
+
+export interface EngineRequest {
+  readonly config: SessionConfig;
+  /** The whole conversation so far, ending with the input this generation answers. */
+  readonly history: readonly ContextTurn[];
+}
+
+export type EngineEvent =
+  /** A chunk of the reply; spoken by the session in AUDIO modality. */
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'thought'; readonly text: string }
+  /**
+   * Function calls. After a call to a blocking function the engine ends its stream; the session
+   * asks again, with the responses in the history, once the client has answered.
+   */
+  | { readonly type: 'toolCall'; readonly calls: readonly { name: string; args?: Record<string, unknown> }[] }
+  /** The model fails the connection, e.g. a scripted 1011. */
+  | { readonly type: 'fail'; readonly close: CloseSpec };
+
+export interface Engine {
+  readonly name: string;
+  /** Streams one generation. Stops promptly when `signal` aborts (barge-in). */
+  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+}

@@ -1,0 +1,153 @@
+/**
+ * One model generation: reads the engine's events and turns them into server messages, in TEXT
+ * or AUDIO, while keeping the exact record of what reached the client. Ends in one of four ways:
+ * complete, a blocking tool call, aborted (barge-in), or failed.
+ */
+import type { CloseSpec } from '../protocol/close-codes.js';
+import { msg, type ServerMessage } from '../protocol/server-messages.js';
+import type { SessionConfig } from './config.js';
+import type { ContextPart, ContextTurn } from './context.js';
+import type { Engine } from './engine.js';
+import { newFunctionCallId } from './ids.js';
+import { Speaker } from './speaker.js';
+import type { SpeechSynthesizer } from './speech.js';
+
+export interface GenerationOutput {
+  send(message: ServerMessage): void;
+  /** Resolves when the connection can take more (backpressure). */
+  ready(): Promise<void>;
+}
+
+export interface IssuedCall {
+  readonly id: string;
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+  readonly blocking: boolean;
+}
+
+export type GenerationOutcome =
+  | { kind: 'complete' }
+  | { kind: 'toolCall' }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; close: CloseSpec; detail: string };
+
+export interface GenerationDeps {
+  readonly engine: Engine;
+  readonly speech: SpeechSynthesizer | undefined;
+  readonly audioChunkMs: number;
+}
+
+export class Generation {
+  private readonly controller = new AbortController();
+  private readonly parts: ContextPart[] = [];
+  private speaker: Speaker | undefined;
+  /** Calls issued by this generation, blocking or not. */
+  readonly calls: IssuedCall[] = [];
+
+  constructor(
+    private readonly deps: GenerationDeps,
+    private readonly config: SessionConfig,
+    private readonly history: readonly ContextTurn[],
+    private readonly out: GenerationOutput,
+  ) {}
+
+  get aborted(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  abort(): void {
+    this.controller.abort();
+  }
+
+  /** The model's side of the conversation as the client received it. */
+  sentParts(): ContextPart[] {
+    const spoken = this.speaker?.spoken();
+    const parts = [...this.parts];
+    if (spoken) parts.unshift({ kind: 'audio', seconds: spoken.seconds, transcript: spoken.transcript });
+    return parts;
+  }
+
+  async run(): Promise<GenerationOutcome> {
+    const signal = this.controller.signal;
+    const send = (m: ServerMessage): void => {
+      if (!signal.aborted) this.out.send(m);
+    };
+    if (this.config.modality === 'AUDIO') {
+      if (!this.deps.speech) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
+      this.speaker = new Speaker(
+        this.deps.speech,
+        { send, ready: () => this.out.ready() },
+        { voice: this.config.voice, chunkMs: this.deps.audioChunkMs, transcription: this.config.outputTranscription },
+        signal,
+      );
+    }
+    try {
+      for await (const event of this.deps.engine.generate({ config: this.config, history: this.history }, signal)) {
+        if (signal.aborted) return { kind: 'aborted' };
+        switch (event.type) {
+          case 'text':
+            if (this.speaker) {
+              this.speaker.push(event.text);
+            } else {
+              await this.out.ready();
+              send(msg.text(event.text));
+              this.appendText(event.text, false);
+            }
+            break;
+          case 'thought':
+            if (!this.speaker && this.config.setup.generationConfig?.thinkingConfig?.includeThoughts) {
+              send(msg.text(event.text, true));
+            }
+            this.appendText(event.text, true);
+            break;
+          case 'toolCall': {
+            // What was said before the call reaches the client before the call does.
+            await this.speaker?.flush();
+            if (signal.aborted) return { kind: 'aborted' };
+            const issued = event.calls.map((c) => ({
+              id: newFunctionCallId(),
+              name: c.name,
+              args: c.args ?? {},
+              blocking: !isNonBlocking(this.config, c.name),
+            }));
+            send(msg.toolCall(issued.map(({ id, name, args }) => ({ name, args, id }))));
+            for (const c of issued) {
+              this.calls.push(c);
+              this.parts.push({ kind: 'functionCall', id: c.id, name: c.name, args: c.args });
+            }
+            if (issued.some((c) => c.blocking)) return { kind: 'toolCall' };
+            break;
+          }
+          case 'fail':
+            return { kind: 'failed', close: event.close, detail: 'engine failed the turn' };
+          default: {
+            const never: never = event;
+            throw new Error(`unknown engine event ${JSON.stringify(never)}`);
+          }
+        }
+      }
+      await this.speaker?.flush();
+      return signal.aborted ? { kind: 'aborted' } : { kind: 'complete' };
+    } catch (err) {
+      if (signal.aborted) return { kind: 'aborted' };
+      return { kind: 'failed', close: internal, detail: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private appendText(text: string, thought: boolean): void {
+    const last = this.parts[this.parts.length - 1];
+    if (last?.kind === 'text' && (last.thought === true) === thought) last.text += text;
+    else this.parts.push(thought ? { kind: 'text', text, thought: true } : { kind: 'text', text });
+  }
+}
+
+const internal: CloseSpec = { code: 1011, reason: 'Internal error occurred.' };
+
+function isNonBlocking(config: SessionConfig, name: string): boolean {
+  for (const tool of config.tools) {
+    for (const fd of tool.functionDeclarations ?? []) {
+      if (fd.name === name) return fd.behavior === 'NON_BLOCKING';
+    }
+  }
+  return false;
+}

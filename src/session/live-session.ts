@@ -1,0 +1,273 @@
+/**
+ * The session state machine: applies client messages in order, runs model turns, and keeps the
+ * conversation exactly as the client experienced it. It does no I/O of its own; the connection
+ * gives it an output and the composition root gives it an engine, a synthesizer and a clock.
+ *
+ * Turn signals follow PROTOCOL.md §6: modelTurn… → generationComplete → turnComplete; a barge-in
+ * gives interrupted → (toolCallCancellation) → turnComplete and no generationComplete.
+ */
+import type { ClientContent, ContextUpdate, RealtimeInput, ToolResponse, ClientMessage } from '../protocol/client-schema.js';
+import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
+import { msg } from '../protocol/server-messages.js';
+import type { Clock } from './clock.js';
+import type { SessionConfig } from './config.js';
+import { base64ByteLength, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
+import { Generation, type GenerationDeps, type GenerationOutput, type IssuedCall } from './generation.js';
+import type { SessionId } from './ids.js';
+
+export interface SessionOutput extends GenerationOutput {
+  /** Ends the connection with this close (bad input, a scripted failure). */
+  close(spec: CloseSpec, detail: string): void;
+}
+
+/** The few log calls the core makes; pino's logger satisfies it. */
+export interface CoreLogger {
+  info(obj: object, message: string): void;
+  warn(obj: object, message: string): void;
+}
+
+export interface LiveSessionDeps extends GenerationDeps {
+  readonly clock: Clock;
+  /** Strict conformance: refuse what the real service refuses (unknown tool response ids). */
+  readonly strict: boolean;
+  readonly log: CoreLogger;
+}
+
+export type SessionStatus = 'idle' | 'generating' | 'awaitingTool' | 'ended';
+
+export class LiveSession {
+  readonly createdAt: number;
+  readonly history: ContextTurn[] = [];
+  turnsCompleted = 0;
+  private generation: Generation | undefined;
+  /** A model turn has started and its turnComplete is not sent yet. */
+  private turnOpen = false;
+  private readonly pendingCalls = new Map<string, IssuedCall>();
+  /** Realtime input not yet part of a user turn. */
+  private pendingInput: ContextPart[] = [];
+  /** Input (or a WHEN_IDLE tool response) arrived during a turn that may not be interrupted. */
+  private replyAfterTurn = false;
+  private output: SessionOutput | undefined;
+  private ended = false;
+
+  constructor(
+    readonly id: SessionId,
+    public config: SessionConfig,
+    private readonly deps: LiveSessionDeps,
+  ) {
+    this.createdAt = deps.clock.now();
+  }
+
+  get status(): SessionStatus {
+    if (this.ended) return 'ended';
+    if (this.generation) return 'generating';
+    if (this.turnOpen) return 'awaitingTool';
+    return 'idle';
+  }
+
+  /** Ids of function calls the client has not answered yet. */
+  get pendingCallIds(): string[] {
+    return [...this.pendingCalls.keys()];
+  }
+
+  attach(output: SessionOutput): void {
+    this.output = output;
+  }
+
+  /** The connection is gone: stop generating; nothing more is sent. */
+  end(): void {
+    this.ended = true;
+    this.generation?.abort();
+    this.generation = undefined;
+    this.output = undefined;
+  }
+
+  handle(message: ClientMessage): void {
+    if (this.ended) return;
+    switch (message.kind) {
+      case 'setup':
+        this.fail(CloseReasons.invalidArgument, 'setup sent twice');
+        return;
+      case 'clientContent':
+        this.onClientContent(message.clientContent);
+        return;
+      case 'realtimeInput':
+        this.onRealtimeInput(message.realtimeInput);
+        return;
+      case 'toolResponse':
+        this.onToolResponse(message.toolResponse);
+        return;
+      case 'contextUpdate':
+        this.onContextUpdate(message.contextUpdate);
+        return;
+      default: {
+        const never: never = message;
+        throw new Error(`unhandled message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private onClientContent(cc: ClientContent): void {
+    // "A message here will interrupt any current model generation" (PROTOCOL.md §3.2).
+    if (this.turnOpen) this.interrupt();
+    for (const content of cc.turns ?? []) this.history.push(turnFromClient(content));
+    if (cc.turnComplete) this.startTurn();
+  }
+
+  private onRealtimeInput(ri: RealtimeInput): void {
+    const auto = this.config.automaticActivityDetection;
+    if ((ri.activityStart || ri.activityEnd) && auto) {
+      this.fail(CloseReasons.invalidArgument, 'activityStart/activityEnd with automatic activity detection on');
+      return;
+    }
+    if (ri.activityStart && this.turnOpen && this.config.activityInterrupts) this.interrupt();
+    for (const blob of [...(ri.mediaChunks ?? []).slice(0, 1), ri.audio, ri.video]) {
+      if (!blob) continue;
+      const mime = blob.mimeType ?? '';
+      if (mime.startsWith('image/')) this.pendingInput.push({ kind: 'image', mimeType: mime });
+      else if (mime.startsWith('audio/') || mime === '') this.addAudio(base64ByteLength(blob.data ?? '') / pcmBytesPerSecond(mime));
+    }
+    if (ri.text !== undefined && ri.text.length > 0) {
+      this.pendingInput.push({ kind: 'text', text: ri.text });
+      // Realtime text is a complete utterance under server-side activity detection.
+      if (auto) this.commitUserTurn();
+    }
+    if (ri.activityEnd) this.commitUserTurn();
+    if (ri.audioStreamEnd && auto && this.pendingInput.some((p) => p.kind === 'audio')) this.commitUserTurn();
+  }
+
+  private addAudio(seconds: number): void {
+    const last = this.pendingInput[this.pendingInput.length - 1];
+    if (last?.kind === 'audio') last.seconds += seconds;
+    else this.pendingInput.push({ kind: 'audio', seconds });
+  }
+
+  private commitUserTurn(): void {
+    if (this.pendingInput.length === 0) return;
+    if (this.turnOpen) {
+      if (!this.config.activityInterrupts) {
+        this.replyAfterTurn = true;
+        return;
+      }
+      this.interrupt();
+    }
+    this.history.push({ role: 'user', parts: this.pendingInput });
+    this.pendingInput = [];
+    this.startTurn();
+  }
+
+  private onToolResponse(tr: ToolResponse): void {
+    const parts: ContextPart[] = [];
+    let schedule: 'SILENT' | 'WHEN_IDLE' | 'INTERRUPT' = 'SILENT';
+    for (const fr of tr.functionResponses ?? []) {
+      // Match on id; Mastra sends no name, and a response without id can only match by name.
+      const call = fr.id !== undefined ? this.pendingCalls.get(fr.id) : [...this.pendingCalls.values()].find((c) => c.name === fr.name);
+      if (!call) {
+        if (this.deps.strict) {
+          this.fail(CloseReasons.entityNotFound, `toolResponse for unknown id ${fr.id ?? fr.name ?? ''}`);
+          return;
+        }
+        this.deps.log.warn({ session: this.id, id: fr.id, name: fr.name }, 'toolResponse for an unknown function call ignored');
+        continue;
+      }
+      parts.push({ kind: 'functionResponse', id: call.id, name: call.name, response: fr.response ?? {} });
+      if (!fr.willContinue) this.pendingCalls.delete(call.id);
+      if (!call.blocking) {
+        // The top-level field wins over the one inside `response` (PROTOCOL.md §11 #11).
+        const s = fr.scheduling ?? (fr.response?.scheduling as string | undefined) ?? 'WHEN_IDLE';
+        if (s === 'INTERRUPT' || (s === 'WHEN_IDLE' && schedule === 'SILENT')) schedule = s;
+      }
+    }
+    if (parts.length === 0) return;
+    this.history.push({ role: 'user', parts });
+    const waitingOnBlocking = this.turnOpen && !this.generation;
+    if (waitingOnBlocking) {
+      if (![...this.pendingCalls.values()].some((c) => c.blocking)) this.runGeneration();
+      return;
+    }
+    if (schedule === 'INTERRUPT') {
+      if (this.turnOpen) this.interrupt();
+      this.startTurn();
+    } else if (schedule === 'WHEN_IDLE') {
+      if (this.turnOpen) this.replyAfterTurn = true;
+      else this.startTurn();
+    }
+  }
+
+  private onContextUpdate(cu: ContextUpdate): void {
+    this.config = {
+      ...this.config,
+      ...(cu.systemInstruction !== undefined ? { systemInstruction: cu.systemInstruction } : {}),
+      // Presence matters: a set-but-empty list clears the tools (PROTOCOL.md §3.5).
+      ...(cu.tools !== undefined ? { tools: cu.tools.tools ?? [] } : {}),
+    };
+  }
+
+  private startTurn(): void {
+    this.turnOpen = true;
+    this.runGeneration();
+  }
+
+  private runGeneration(): void {
+    const out = this.output;
+    if (!out) return;
+    const generation = new Generation(this.deps, this.config, this.history, out);
+    this.generation = generation;
+    void generation.run().then((outcome) => {
+      // An interrupted generation was already settled by interrupt().
+      if (this.generation !== generation) return;
+      this.generation = undefined;
+      this.recordModel(generation);
+      for (const call of generation.calls) this.pendingCalls.set(call.id, call);
+      switch (outcome.kind) {
+        case 'complete':
+          out.send(msg.generationComplete());
+          this.finishTurn();
+          return;
+        case 'toolCall':
+          return;
+        case 'aborted':
+          return;
+        case 'failed':
+          this.fail(outcome.close, outcome.detail);
+          return;
+      }
+    });
+  }
+
+  /** Barge-in: cut the generation, keep only what the client received, withdraw pending calls. */
+  private interrupt(): void {
+    const generation = this.generation;
+    this.generation = undefined;
+    const cancelled = [...this.pendingCalls.keys()];
+    if (generation) {
+      generation.abort();
+      this.recordModel(generation);
+      for (const call of generation.calls) if (!cancelled.includes(call.id)) cancelled.push(call.id);
+    }
+    this.pendingCalls.clear();
+    this.output?.send(msg.interrupted());
+    if (cancelled.length > 0) this.output?.send(msg.toolCallCancellation(cancelled));
+    this.finishTurn(false);
+  }
+
+  private finishTurn(runQueued = true): void {
+    this.output?.send(msg.turnComplete());
+    this.turnOpen = false;
+    this.turnsCompleted++;
+    if (runQueued && this.replyAfterTurn) {
+      this.replyAfterTurn = false;
+      if (this.pendingInput.length > 0) this.commitUserTurn();
+      else this.startTurn();
+    }
+  }
+
+  private recordModel(generation: Generation): void {
+    const parts = generation.sentParts();
+    if (parts.length > 0) this.history.push({ role: 'model', parts });
+  }
+
+  private fail(close: CloseSpec, detail: string): void {
+    this.output?.close(close, detail);
+  }
+}

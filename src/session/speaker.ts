@@ -1,0 +1,86 @@
+/**
+ * Turns a streamed text reply into Live API audio: sentence by sentence through the synthesizer
+ * (synthesis of the next sentence overlaps sending of the current one), sent as
+ * `audio/pcm;rate=24000` chunks with an `outputTranscription` per sentence when enabled. It
+ * records how much was actually sent, because after a barge-in only that stays in history.
+ */
+import { msg, type ServerMessage } from '../protocol/server-messages.js';
+import { isAbortError } from './clock.js';
+import { SentenceSplitter } from './sentences.js';
+import { OUTPUT_SAMPLE_RATE, type SpeechSynthesizer } from './speech.js';
+
+export interface SpeakerOutput {
+  send(message: ServerMessage): void;
+  ready(): Promise<void>;
+}
+
+export interface SpeakerOptions {
+  readonly voice: string | undefined;
+  /** Milliseconds of audio per `inlineData` chunk. */
+  readonly chunkMs: number;
+  readonly transcription: boolean;
+}
+
+const BYTES_PER_SECOND = OUTPUT_SAMPLE_RATE * 2;
+
+export class Speaker {
+  private readonly splitter = new SentenceSplitter();
+  private chain: Promise<void> = Promise.resolve();
+  private error: unknown;
+  private sentSeconds = 0;
+  private readonly sentWords: string[] = [];
+
+  constructor(
+    private readonly tts: SpeechSynthesizer,
+    private readonly out: SpeakerOutput,
+    private readonly options: SpeakerOptions,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  push(text: string): void {
+    for (const sentence of this.splitter.push(text)) this.enqueue(sentence);
+  }
+
+  /** Speaks what is left and resolves once every queued sentence has been sent. */
+  async flush(): Promise<void> {
+    const rest = this.splitter.flush();
+    if (rest) this.enqueue(rest);
+    await this.chain;
+    if (this.error !== undefined && !isAbortError(this.error)) throw this.error;
+  }
+
+  /** What the client has received so far: seconds of audio and the words they carry. */
+  spoken(): { seconds: number; transcript: string } | undefined {
+    if (this.sentSeconds === 0) return undefined;
+    return { seconds: this.sentSeconds, transcript: this.sentWords.join(' ') };
+  }
+
+  private enqueue(sentence: string): void {
+    const audio = this.tts.synthesize(sentence, { voice: this.options.voice, signal: this.signal });
+    // Awaited in order below; the catch only keeps an aborted synthesis from going unhandled.
+    audio.catch(() => undefined);
+    this.chain = this.chain
+      .then(() => (this.error === undefined ? this.play(sentence, audio) : undefined))
+      .catch((err: unknown) => {
+        this.error ??= err;
+      });
+  }
+
+  private async play(sentence: string, audio: Promise<Buffer>): Promise<void> {
+    const pcm = await audio;
+    const chunkBytes = Math.max(2, Math.round((BYTES_PER_SECOND * this.options.chunkMs) / 1000 / 2) * 2);
+    const words = sentence.split(/\s+/).filter(Boolean);
+    let wordsSent = 0;
+    for (let offset = 0; offset < pcm.length; offset += chunkBytes) {
+      await this.out.ready();
+      if (this.signal.aborted) return;
+      const chunk = pcm.subarray(offset, Math.min(pcm.length, offset + chunkBytes));
+      this.out.send(msg.audio(chunk.toString('base64')));
+      this.sentSeconds += chunk.length / BYTES_PER_SECOND;
+      if (offset === 0 && this.options.transcription) this.out.send(msg.outputTranscription(sentence));
+      // Words are credited in proportion to the audio sent, so an interrupted sentence keeps its spoken part.
+      const due = Math.round((words.length * Math.min(pcm.length, offset + chunkBytes)) / pcm.length);
+      while (wordsSent < due) this.sentWords.push(words[wordsSent++]!);
+    }
+  }
+}
