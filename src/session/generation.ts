@@ -18,6 +18,12 @@ export interface GenerationOutput {
   ready(): Promise<void>;
 }
 
+/**
+ * Called synchronously as a toolCall is sent, before `run()` settles: a client may answer
+ * within the same tick, and its response must find the call already pending.
+ */
+export type OnToolCall = (calls: readonly IssuedCall[]) => void;
+
 export interface IssuedCall {
   readonly id: string;
   readonly name: string;
@@ -49,6 +55,7 @@ export class Generation {
     private readonly config: SessionConfig,
     private readonly history: readonly ContextTurn[],
     private readonly out: GenerationOutput,
+    private readonly onToolCall: OnToolCall,
   ) {}
 
   get aborted(): boolean {
@@ -115,6 +122,7 @@ export class Generation {
               this.calls.push(c);
               this.parts.push({ kind: 'functionCall', id: c.id, name: c.name, args: c.args });
             }
+            this.onToolCall(issued);
             if (issued.some((c) => c.blocking)) return { kind: 'toolCall' };
             break;
           }

@@ -211,21 +211,26 @@ export class LiveSession {
   private runGeneration(): void {
     const out = this.output;
     if (!out) return;
-    const generation = new Generation(this.deps, this.config, this.history, out);
+    const generation = new Generation(this.deps, this.config, this.history, out, (calls) => {
+      for (const call of calls) this.pendingCalls.set(call.id, call);
+      if (calls.some((c) => c.blocking)) {
+        // The generation ends here; the turn stays open until the responses arrive.
+        this.generation = undefined;
+        this.recordModel(generation);
+      }
+    });
     this.generation = generation;
     void generation.run().then((outcome) => {
-      // An interrupted generation was already settled by interrupt().
+      // Settled already: interrupted, or ended by a blocking call.
       if (this.generation !== generation) return;
       this.generation = undefined;
       this.recordModel(generation);
-      for (const call of generation.calls) this.pendingCalls.set(call.id, call);
       switch (outcome.kind) {
         case 'complete':
           out.send(msg.generationComplete());
           this.finishTurn();
           return;
         case 'toolCall':
-          return;
         case 'aborted':
           return;
         case 'failed':

@@ -60,8 +60,9 @@ function argsFrom(text: string, schema: Record<string, unknown> | undefined): Re
   }
   const args: Record<string, unknown> = {};
   for (const m of text.matchAll(/(\w+)\s*=\s*("([^"]*)"|'([^']*)'|[^\s,;]+)/g)) {
-    const raw = m[3] ?? m[4] ?? m[2]!;
-    args[m[1]!] = m[3] !== undefined || m[4] !== undefined ? raw : coerce(raw);
+    const quoted = m[3] ?? m[4];
+    // An unquoted value ends before sentence punctuation: "city=Paris?" means Paris.
+    args[m[1]!] = quoted !== undefined ? quoted : coerce(m[2]!.replace(/[?!.]+$/, ''));
   }
   if (Object.keys(args).length > 0) return args;
   const props = (schema?.properties ?? {}) as Record<string, { type?: string }>;

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/** The `relive` command: `serve` (default) runs the server, `chat` talks to one from a terminal. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { loadScenario } from '../engine/scripted/scenario.js';
+import { createServer } from '../server/create-server.js';
+import { runChat } from './chat.js';
+import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
+
+const USAGE = `relive — Gemini Live API session management: server, emulator, client tools
+
+Usage:
+  relive [serve] [options]   run the server (default command); relive serve --help for options
+  relive chat [options]      type turns to a relive (or Gemini) Live endpoint; relive chat --help
+  relive --version
+`;
+
+const CHAT_USAGE = `relive chat — a terminal client built on @google/genai
+
+Usage: relive chat [options]
+
+Options:
+  --url URL            server base URL (default http://127.0.0.1:8765, or GOOGLE_GEMINI_BASE_URL)
+  --model NAME         model (default gemini-live-2.5-flash-preview)
+  --audio              ask for AUDIO replies (shown as transcripts); default TEXT
+  --voice NAME         prebuilt voice for AUDIO (Puck, Kore, …)
+  --api-key KEY        API key (default GEMINI_API_KEY or GOOGLE_API_KEY, else "relive")
+  --api-version V      v1, v1beta or v1alpha (default v1beta)
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const parsed = parseServeArgs(argv, process.env);
+  if ('help' in parsed) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const logger = pino({ name: 'relive', level: parsed.logLevel });
+  const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
+  const server = createServer({ ...parsed.options, scenario, logger });
+  const { url } = await server.listen();
+  logger.info(
+    { url, mode: 'emulator', script: parsed.scriptPath, strict: parsed.options.strict ?? false, apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any' },
+    `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      server.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+async function chat(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      model: { type: 'string' },
+      audio: { type: 'boolean' },
+      voice: { type: 'string' },
+      'api-key': { type: 'string' },
+      'api-version': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(CHAT_USAGE);
+    return 0;
+  }
+  return runChat({
+    url: values.url ?? process.env.GOOGLE_GEMINI_BASE_URL ?? 'http://127.0.0.1:8765',
+    model: values.model ?? 'gemini-live-2.5-flash-preview',
+    apiKey: values['api-key'] ?? process.env.GEMINI_API_KEY ?? process.env.GOOGLE_API_KEY ?? 'relive',
+    apiVersion: values['api-version'] ?? 'v1beta',
+    modality: values.audio ? 'AUDIO' : 'TEXT',
+    voice: values.voice,
+    input: process.stdin,
+    output: process.stdout,
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (first === 'chat') return chat(rest);
+  if (first === 'serve') return serve(rest);
+  return serve(argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`relive: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,96 @@
+/**
+ * `relive serve` flags and environment variables → ServerOptions. Kept apart from main.ts so
+ * the mapping is testable without starting a process.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Level } from 'pino';
+import type { ServerOptions } from '../server/options.js';
+
+export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator mode)
+
+Usage: relive [serve] [options]
+
+Options:
+  --host HOST             address to listen on (env RELIVE_HOST; default 127.0.0.1)
+  --port PORT             port (env RELIVE_PORT; default 8765)
+  --api-keys KEYS         accepted API keys: a comma-separated list, or a file with one key a line
+                          (env RELIVE_API_KEYS); default: any key is accepted
+  --admin-token TOKEN     require "Authorization: Bearer TOKEN" on /relive/v1/* (env RELIVE_ADMIN_TOKEN)
+  --script FILE           scenario file (JSON or YAML) for the scripted engine
+  --strict                strict conformance: refuse unknown fields, unknown models and unknown
+                          tool response ids as the real service does
+  --max-frame-bytes N     largest client frame accepted (default 15728640 = 15 MiB)
+  --setup-timeout SECONDS close connections that send no setup in time (default 30)
+  --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
+  -h, --help              show this help
+`;
+
+export interface ServeArgs {
+  options: ServerOptions;
+  scriptPath: string | undefined;
+  logLevel: Level | 'silent';
+}
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArgs | { help: true } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'api-keys': { type: 'string' },
+      'admin-token': { type: 'string' },
+      script: { type: 'string' },
+      strict: { type: 'boolean' },
+      'max-frame-bytes': { type: 'string' },
+      'setup-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return { help: true };
+
+  const port = int(values.port ?? env.RELIVE_PORT, 'port', 0, 65535);
+  const maxFrameBytes = int(values['max-frame-bytes'], 'max-frame-bytes', 1024, 2 ** 31);
+  const setupTimeout = num(values['setup-timeout'], 'setup-timeout');
+  const keysSpec = values['api-keys'] ?? env.RELIVE_API_KEYS;
+  const logLevel = (values['log-level'] ?? env.RELIVE_LOG_LEVEL ?? 'info') as Level | 'silent';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new Error(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  const options: ServerOptions = {
+    host: values.host ?? env.RELIVE_HOST,
+    port,
+    apiKeys: keysSpec ? readKeys(keysSpec) : undefined,
+    adminToken: values['admin-token'] ?? env.RELIVE_ADMIN_TOKEN,
+    strict: values.strict ?? false,
+    maxFrameBytes,
+    setupTimeoutMs: setupTimeout === undefined ? undefined : setupTimeout * 1000,
+  };
+  return { options, scriptPath: values.script, logLevel };
+}
+
+/** A comma-separated list, or the path of a file with one key a line (# comments allowed). */
+function readKeys(spec: string): string[] {
+  const text = existsSync(spec) ? readFileSync(spec, 'utf8') : spec.replace(/,/g, '\n');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+function int(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function num(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
