@@ -25,11 +25,10 @@ export const CloseReasons = {
   normal: { code: 1000, reason: '' },
 } as const satisfies Record<string, CloseSpec>;
 
+/** Google names the message path, with indices of repeated fields, and none at the root. */
 export function unknownFieldClose(field: string, at: string): CloseSpec {
-  return {
-    code: 1007,
-    reason: `Invalid JSON payload received. Unknown name "${field}" at '${at}': Cannot find field.`,
-  };
+  const where = at ? ` at '${at}'` : '';
+  return { code: 1007, reason: `Invalid JSON payload received. Unknown name "${field}"${where}: Cannot find field.` };
 }
 
 export function unknownModelClose(model: string, apiVersion: string): CloseSpec {

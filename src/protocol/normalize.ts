@@ -12,7 +12,7 @@ import { toCamelCase, toSnakeCase } from './case.js';
 export interface UnknownField {
   /** The field's name as the client spelled it. */
   readonly name: string;
-  /** Google-style proto path of the message that holds it, e.g. `setup.generation_config`. */
+  /** Google-style proto path of the message that holds it, e.g. `setup.tools[0]`; '' at the root. */
   readonly at: string;
 }
 
@@ -58,7 +58,14 @@ function unwrap(schema: z.ZodType): z.ZodType {
   }
 }
 
-function walk(value: unknown, schema: z.ZodType, path: string, w: Walk): unknown {
+/** Path segments of the value being walked; joined only when an unknown field is recorded. */
+type Path = readonly string[];
+
+function pathText(path: Path): string {
+  return path.join('');
+}
+
+function walk(value: unknown, schema: z.ZodType, path: Path, w: Walk): unknown {
   const s = unwrap(schema);
   const def = defOf(s);
   if (def.type === 'object') {
@@ -69,19 +76,31 @@ function walk(value: unknown, schema: z.ZodType, path: string, w: Walk): unknown
       const name = key in shape ? key : toCamelCase(key);
       const fieldSchema = shape[name];
       if (fieldSchema === undefined) {
-        w.unknown.push({ name: key, at: path });
+        w.unknown.push({ name: key, at: pathText(path) });
         continue;
       }
-      out[name] = walk(child, fieldSchema, `${path}.${toSnakeCase(name)}`, w);
+      out[name] = walk(child, fieldSchema, [...path, `.${snakeName(name)}`], w);
     }
     return out;
   }
   if (def.type === 'array') {
     const element = def.element as z.ZodType;
     const list = Array.isArray(value) ? value : w.options.scalarToList && value !== null ? [value] : value;
-    return Array.isArray(list) ? list.map((item) => walk(item, element, path, w)) : list;
+    return Array.isArray(list) ? list.map((item, i) => walk(item, element, [...path, `[${i}]`], w)) : list;
   }
   return value;
+}
+
+const snakeNames = new Map<string, string>();
+
+/** Field names are few and repeat on every message, so their snake_case form is computed once. */
+function snakeName(name: string): string {
+  let snake = snakeNames.get(name);
+  if (snake === undefined) {
+    snake = toSnakeCase(name);
+    snakeNames.set(name, snake);
+  }
+  return snake;
 }
 
 /**
@@ -95,5 +114,5 @@ export function normalize(
   options: NormalizeOptions,
 ): { value: unknown; unknown: UnknownField[] } {
   const w: Walk = { options, unknown: [] };
-  return { value: walk(value, schema, path, w), unknown: w.unknown };
+  return { value: walk(value, schema, [path], w), unknown: w.unknown };
 }

@@ -55,7 +55,7 @@ export function parseClientJson(text: string, options: ParseOptions = {}): Parse
   for (const key of Object.keys(envelope)) {
     const name = toCamelCase(key) as ClientMessageKind;
     if (kinds.includes(name)) present.push({ kind: name, key });
-    else extra.push({ name: key, at: 'BidiGenerateContentClientMessage' });
+    else extra.push({ name: key, at: '' });
   }
   if (present.length === 0) {
     if (typeof envelope.type === 'string') return { ok: 'foreign', type: envelope.type };

@@ -128,6 +128,7 @@ export class Connection {
   private setup(setup: Setup): void {
     this.state = 'settingUp';
     this.setupTimer?.cancel();
+    this.setupTimer = undefined;
     if (this.ctx.apiKeys.size > 0 && (!this.credential || !this.ctx.apiKeys.has(this.credential.value))) {
       this.close(CloseReasons.invalidApiKey, 'key not in the allow-list');
       return;
@@ -217,7 +218,8 @@ export class Connection {
   private logUnknownFields(fields: readonly { name: string; at: string }[]): void {
     for (const f of fields) {
       const key = `${f.at}.${f.name}`;
-      if (this.ctx.unknownFieldsLogged.has(key)) continue;
+      // Bounded: a client inventing new names must not grow this set without limit.
+      if (this.ctx.unknownFieldsLogged.has(key) || this.ctx.unknownFieldsLogged.size >= 1000) continue;
       this.ctx.unknownFieldsLogged.add(key);
       this.log().warn({ field: f.name, at: f.at }, 'unknown field accepted and ignored (strict mode refuses it)');
     }

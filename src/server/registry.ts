@@ -14,7 +14,9 @@ export interface SessionEntry {
 
 export class SessionRegistry {
   private readonly entries = new Map<SessionId, SessionEntry>();
-  private endedCount = 0;
+  /** Ended sessions, oldest first: eviction never walks past live ones. */
+  private readonly ended: SessionId[] = [];
+  private endedHead = 0;
 
   constructor(private readonly endedKept: number) {}
 
@@ -31,7 +33,7 @@ export class SessionRegistry {
   }
 
   get liveCount(): number {
-    return this.entries.size - this.endedCount;
+    return this.entries.size - (this.ended.length - this.endedHead);
   }
 
   markEnded(id: SessionId, at: number): void {
@@ -39,15 +41,14 @@ export class SessionRegistry {
     if (!entry || entry.endedAt !== undefined) return;
     entry.endedAt = at;
     entry.connection = undefined;
-    this.endedCount++;
-    // Map iteration is insertion order, so the first ended entries found are the oldest.
-    if (this.endedCount > this.endedKept) {
-      for (const [key, e] of this.entries) {
-        if (e.endedAt === undefined) continue;
-        this.entries.delete(key);
-        this.endedCount--;
-        if (this.endedCount <= this.endedKept) break;
-      }
+    this.ended.push(id);
+    while (this.ended.length - this.endedHead > this.endedKept) {
+      this.entries.delete(this.ended[this.endedHead++]!);
+    }
+    // Compact now and then so the queue's dead prefix does not grow without bound.
+    if (this.endedHead > 1024 && this.endedHead * 2 > this.ended.length) {
+      this.ended.splice(0, this.endedHead);
+      this.endedHead = 0;
     }
   }
 }

@@ -69,3 +69,8 @@ export function textOf(turn: ContextTurn): string {
     .filter((t) => t.length > 0)
     .join(' ');
 }
+
+/** A user turn that carries input, as opposed to one that only answers function calls. */
+export function isUserInput(turn: ContextTurn): boolean {
+  return turn.role === 'user' && !turn.parts.every((p) => p.kind === 'functionResponse');
+}

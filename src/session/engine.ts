@@ -10,6 +10,8 @@ export interface EngineRequest {
   readonly config: SessionConfig;
   /** The whole conversation so far, ending with the input this generation answers. */
   readonly history: readonly ContextTurn[];
+  /** How many user input turns the history holds, kept by the session so no engine counts them per turn. */
+  readonly userTurns: number;
 }
 
 export type EngineEvent =

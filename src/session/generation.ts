@@ -54,6 +54,7 @@ export class Generation {
     private readonly deps: GenerationDeps,
     private readonly config: SessionConfig,
     private readonly history: readonly ContextTurn[],
+    private readonly userTurns: number,
     private readonly out: GenerationOutput,
     private readonly onToolCall: OnToolCall,
   ) {}
@@ -89,7 +90,7 @@ export class Generation {
       );
     }
     try {
-      for await (const event of this.deps.engine.generate({ config: this.config, history: this.history }, signal)) {
+      for await (const event of this.deps.engine.generate({ config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
         if (signal.aborted) return { kind: 'aborted' };
         switch (event.type) {
           case 'text':

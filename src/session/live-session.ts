@@ -11,7 +11,7 @@ import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
 import { msg } from '../protocol/server-messages.js';
 import type { Clock } from './clock.js';
 import type { SessionConfig } from './config.js';
-import { base64ByteLength, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
+import { base64ByteLength, isUserInput, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
 import { Generation, type GenerationDeps, type GenerationOutput, type IssuedCall } from './generation.js';
 import type { SessionId } from './ids.js';
 
@@ -39,6 +39,8 @@ export class LiveSession {
   readonly createdAt: number;
   readonly history: ContextTurn[] = [];
   turnsCompleted = 0;
+  /** User input turns in the history, counted as they are appended (invariant 7: no rescans). */
+  userTurns = 0;
   private generation: Generation | undefined;
   /** A model turn has started and its turnComplete is not sent yet. */
   private turnOpen = false;
@@ -110,7 +112,7 @@ export class LiveSession {
   private onClientContent(cc: ClientContent): void {
     // "A message here will interrupt any current model generation" (PROTOCOL.md §3.2).
     if (this.turnOpen) this.interrupt();
-    for (const content of cc.turns ?? []) this.history.push(turnFromClient(content));
+    for (const content of cc.turns ?? []) this.append(turnFromClient(content));
     if (cc.turnComplete) this.startTurn();
   }
 
@@ -151,7 +153,7 @@ export class LiveSession {
       }
       this.interrupt();
     }
-    this.history.push({ role: 'user', parts: this.pendingInput });
+    this.append({ role: 'user', parts: this.pendingInput });
     this.pendingInput = [];
     this.startTurn();
   }
@@ -179,7 +181,7 @@ export class LiveSession {
       }
     }
     if (parts.length === 0) return;
-    this.history.push({ role: 'user', parts });
+    this.append({ role: 'user', parts });
     const waitingOnBlocking = this.turnOpen && !this.generation;
     if (waitingOnBlocking) {
       if (![...this.pendingCalls.values()].some((c) => c.blocking)) this.runGeneration();
@@ -211,7 +213,7 @@ export class LiveSession {
   private runGeneration(): void {
     const out = this.output;
     if (!out) return;
-    const generation = new Generation(this.deps, this.config, this.history, out, (calls) => {
+    const generation = new Generation(this.deps, this.config, this.history, this.userTurns, out, (calls) => {
       for (const call of calls) this.pendingCalls.set(call.id, call);
       if (calls.some((c) => c.blocking)) {
         // The generation ends here; the turn stays open until the responses arrive.
@@ -269,7 +271,12 @@ export class LiveSession {
 
   private recordModel(generation: Generation): void {
     const parts = generation.sentParts();
-    if (parts.length > 0) this.history.push({ role: 'model', parts });
+    if (parts.length > 0) this.append({ role: 'model', parts });
+  }
+
+  private append(turn: ContextTurn): void {
+    this.history.push(turn);
+    if (isUserInput(turn)) this.userTurns++;
   }
 
   private fail(close: CloseSpec, detail: string): void {

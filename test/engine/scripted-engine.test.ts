@@ -7,7 +7,7 @@ import { loadScenario, parseScenario } from '../../src/engine/scripted/scenario.
 import { ScriptedEngine } from '../../src/engine/scripted/scripted-engine.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { resolveConfig } from '../../src/session/config.js';
-import type { ContextTurn } from '../../src/session/context.js';
+import { isUserInput, type ContextTurn } from '../../src/session/context.js';
 import type { EngineEvent } from '../../src/session/engine.js';
 
 const resolved = resolveConfig({ model: 'models/m', generationConfig: { responseModalities: ['TEXT'] } }, { unknownModels: 'accept', apiVersion: 'v1' });
@@ -16,7 +16,7 @@ const config = resolved.config;
 
 async function run(engine: ScriptedEngine, history: ContextTurn[], signal = new AbortController().signal): Promise<EngineEvent[]> {
   const events: EngineEvent[] = [];
-  for await (const e of engine.generate({ config, history }, signal)) events.push(e);
+  for await (const e of engine.generate({ config, history, userTurns: history.filter(isUserInput).length }, signal)) events.push(e);
   return events;
 }
 

@@ -4,13 +4,12 @@
  * exactly where it was: after a function call, it resumes after that call's step.
  */
 import { sleep, type Clock } from '../../session/clock.js';
-import type { ContextTurn } from '../../session/context.js';
+import { isUserInput, textOf, type ContextTurn } from '../../session/context.js';
 import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
 import { builtinAfterTools, builtinReply } from './builtin-replies.js';
 import { findRule, type UserInput } from './match.js';
 import type { Scenario, Step } from './scenario.js';
 import { renderTemplate } from './template.js';
-import { textOf } from '../../session/context.js';
 
 export interface ScriptedEngineOptions {
   readonly clock: Clock;
@@ -31,7 +30,7 @@ export class ScriptedEngine implements Engine {
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {
     const { history } = request;
-    const located = lastUserInput(history);
+    const located = lastUserInput(history, request.userTurns);
     const after = history.slice(located.index + 1);
     const callsDone = after.filter((t) => t.role === 'model' && t.parts.some((p) => p.kind === 'functionCall')).length;
     const responses = latestResponses(after);
@@ -66,18 +65,13 @@ export class ScriptedEngine implements Engine {
   }
 }
 
-function lastUserInput(history: readonly ContextTurn[]): { index: number; input: UserInput } {
-  let number = 0;
-  let index = -1;
-  for (let i = 0; i < history.length; i++) {
-    const t = history[i]!;
-    if (t.role === 'user' && !t.parts.every((p) => p.kind === 'functionResponse')) {
-      number++;
-      index = i;
-    }
+/** Searches back from the end: a turn's cost must not grow with the length of the history. */
+function lastUserInput(history: readonly ContextTurn[], userTurns: number): { index: number; input: UserInput } {
+  for (let i = history.length - 1; i >= 0; i--) {
+    const turn = history[i]!;
+    if (isUserInput(turn)) return { index: i, input: { turn, number: Math.max(1, userTurns) } };
   }
-  const turn = index >= 0 ? history[index]! : { role: 'user' as const, parts: [] };
-  return { index, input: { turn, number: Math.max(1, number) } };
+  return { index: -1, input: { turn: { role: 'user', parts: [] }, number: 1 } };
 }
 
 function latestResponses(after: readonly ContextTurn[]): { name: string; response: Record<string, unknown> }[] {

@@ -1,0 +1,205 @@
+/**
+ * relive's benchmark suite: `npm run bench` (or `node --expose-gc dist/bench/run.js`).
+ *
+ * Every figure is printed next to a baseline measured in the same run on the same machine, and
+ * compared as a ratio; latencies are medians and p99s over thousands of samples. Loopback only;
+ * every loop is bounded and every wait has a timeout; a watchdog ends the run if anything hangs.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureIdleMemory, type IdleResult } from './idle-memory.js';
+import { measureOpenLatency, type OpenResults } from './open-latency.js';
+import { summarize } from './stats.js';
+import { kib, ratio, renderTable, us, type Row } from './table.js';
+import { measureTurnOverhead, type TurnResults } from './turn-overhead.js';
+
+/** Idle sessions held open at once; RELIVE_BENCH_SESSIONS overrides it (e.g. for a quick look). */
+const SESSIONS = Math.max(100, Math.floor(Number(process.env.RELIVE_BENCH_SESSIONS ?? 5000)) || 5000);
+const TURNS = { warmup: 200, turns: 2000, blocks: 10 };
+const IDLE = { concurrency: 200, warmup: 500 };
+const OPEN = { warmup: 200, blocks: 10, perBlock: 50 };
+const WATCHDOG_MS = 5 * 60_000;
+const FD_HEADROOM = 256;
+const REEXEC_FLAG = 'RELIVE_BENCH_FD_RAISED';
+
+/** The soft open-files limit this process runs under (children inherit it). */
+function fdLimit(): number {
+  try {
+    const out = execFileSync('bash', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * 5,000 client sockets live here and 5,000 server sockets in the child, so each process needs
+ * more descriptors than the common default of 1024. Raise the soft limit by running again under
+ * `ulimit -n` (up to the hard limit) and exiting with its status. Runs at most once.
+ */
+function reexecWithMoreFds(limit: number): void {
+  if (!(limit < SESSIONS + FD_HEADROOM) || process.env[REEXEC_FLAG]) return;
+  const script = fileURLToPath(import.meta.url);
+  const r = spawnSync(
+    'bash',
+    ['-c', 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'bash', process.execPath, ...process.execArgv, script, ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, [REEXEC_FLAG]: String(limit) } },
+  );
+  process.exit(r.status ?? 1);
+}
+
+function machine(limit: number): string {
+  const c = cpus();
+  const raisedFrom = process.env[REEXEC_FLAG];
+  return [
+    `cpu:   ${c[0]?.model.trim() ?? 'unknown'} (${c.length} logical cores, ${availableParallelism()} available)`,
+    `node:  ${process.version} (${process.platform}/${process.arch}), ws ${wsVersion()}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, open-files limit ${limit}${raisedFrom && Number(raisedFrom) !== limit ? ` (raised from ${raisedFrom})` : ''}`,
+  ].join('\n');
+}
+
+function wsVersion(): string {
+  try {
+    const main = createRequire(import.meta.url).resolve('ws');
+    return (JSON.parse(readFileSync(join(dirname(main), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function count(x: number): string {
+  return x.toLocaleString('en-US');
+}
+
+function met(ok: boolean): string {
+  return ok ? 'met' : 'MISSED';
+}
+
+function turnRows(t: TurnResults): Row[] {
+  const first = summarize(t.relive.first);
+  const full = summarize(t.relive.full);
+  const cannedFull = summarize(t.canned.full);
+  const echo = summarize(t.echo);
+  const target = 3;
+  return [
+    ['turn: send → first serverContent, p50', us(first.p50), us(echo.p50), ratio(first.p50, echo.p50), `≤ ${target}x ${met(first.p50 / echo.p50 <= target)}`],
+    ['turn: send → first serverContent, p99', us(first.p99), us(echo.p99), ratio(first.p99, echo.p99), '—'],
+    ['full turn: send → turnComplete, p50', us(full.p50), us(echo.p50), ratio(full.p50, echo.p50), '—'],
+    ['full turn: send → turnComplete, p99', us(full.p99), us(echo.p99), ratio(full.p99, echo.p99), '—'],
+    ['full turn vs same frames replayed, p50', us(full.p50), us(cannedFull.p50), ratio(full.p50, cannedFull.p50), '—'],
+    ['full turn vs same frames replayed, p99', us(full.p99), us(cannedFull.p99), ratio(full.p99, cannedFull.p99), '—'],
+  ];
+}
+
+function openRows(o: OpenResults): Row[] {
+  const ro = summarize(o.relive);
+  const bo = summarize(o.bare);
+  return [
+    ['open: connect → setupComplete, p50', us(ro.p50), us(bo.p50), ratio(ro.p50, bo.p50), '—'],
+    ['open: connect → setupComplete, p99', us(ro.p99), us(bo.p99), ratio(ro.p99, bo.p99), '—'],
+  ];
+}
+
+function idleRows(relive: IdleResult, bare: IdleResult): Row[] {
+  const target = 64 * 1024;
+  const n = count(relive.sessions);
+  return [
+    [`idle memory/session, heap+external (${n})`, kib(relive.heapPlusExternal), kib(bare.heapPlusExternal), ratio(relive.heapPlusExternal, bare.heapPlusExternal), `≤ 64 KiB ${met(relive.heapPlusExternal <= target)}`],
+    [`idle memory/session, RSS (${n})`, kib(relive.rss), kib(bare.rss), ratio(relive.rss, bare.rss), '—'],
+  ];
+}
+
+function errorRow(what: string, err: unknown): Row {
+  return [what, `error: ${err instanceof Error ? err.message : String(err)}`, '', '', ''];
+}
+
+async function main(): Promise<void> {
+  const limit = fdLimit();
+  reexecWithMoreFds(limit);
+  const notes: string[] = [];
+  let sessions = SESSIONS;
+  if (limit < sessions + FD_HEADROOM) {
+    sessions = Math.max(100, Math.floor(limit - FD_HEADROOM));
+    notes.push(`open-files limit ${limit} could not be raised: idle sessions reduced to ${sessions} (run under \`ulimit -n 12000\` for ${SESSIONS}).`);
+  }
+  if (!(globalThis as { gc?: unknown }).gc) notes.push('run without --expose-gc: the client process cannot collect between blocks.');
+
+  const watchdog = setTimeout(() => {
+    console.error(`bench: watchdog fired after ${WATCHDOG_MS / 1000} s; giving up.`);
+    process.exit(2);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  const started = performance.now();
+  console.log('relive bench');
+  console.log(machine(limit));
+  console.log('');
+
+  const rows: (Row | null)[] = [];
+  const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+
+  try {
+    log(`turn overhead: ${TURNS.warmup} warm-up + ${TURNS.turns} turns per server in ${TURNS.blocks} interleaved blocks…`);
+    const t = await measureTurnOverhead(TURNS);
+    rows.push(...turnRows(t));
+    const b = t.relive.blockP50;
+    notes.push(
+      `relive answers one "ping" turn with ${t.frames.count} binary frames (${t.frames.bytes.join(' + ')} bytes); ` +
+        `"same frames replayed" is a bare ws server sending those exact bytes with no logic.`,
+      `relive first-frame p50 per block, first → last: ${b.map((x) => Math.round(x * 1000)).join(', ')} µs ` +
+        `(one session whose history grows by 2 entries a turn).`,
+    );
+  } catch (err) {
+    rows.push(errorRow('turn overhead', err));
+  }
+  rows.push(null);
+
+  try {
+    log(`open latency: ${OPEN.blocks} interleaved blocks of ${OPEN.perBlock} sequential opens per server…`);
+    const o = await measureOpenLatency(OPEN);
+    rows.push(...openRows(o));
+    notes.push(`open rows: sessions opened one at a time, connect → setupComplete (bare: → its 26-byte ack), ${o.relive.length} per server.`);
+  } catch (err) {
+    rows.push(errorRow('open latency', err));
+  }
+  rows.push(null);
+
+  try {
+    log(`idle memory: ${sessions} sessions to a bare ws server…`);
+    const bare = await measureIdleMemory('bare', { sessions, ...IDLE });
+    log(`idle memory: ${sessions} sessions to relive…`);
+    const relive = await measureIdleMemory('relive-idle', { sessions, ...IDLE });
+    rows.push(...idleRows(relive, bare));
+    const split = (r: IdleResult): string => `heap ${kib(r.heapUsed)} + external ${kib(r.external)}`;
+    notes.push(
+      `per session: relive ${split(relive)}; bare ${split(bare)} (external includes arrayBuffers; ` +
+        `server child after forced GC, minus the same after a ${IDLE.warmup}-session warm-up).`,
+      `opening ${count(sessions)} sessions with ${IDLE.concurrency} handshakes in flight took ${(relive.openWallMs / 1000).toFixed(1)} s ` +
+        `(bare: ${(bare.openWallMs / 1000).toFixed(1)} s); one run each, client on the same 2 cores, so only a rough figure.`,
+    );
+    if (relive.forcedCloses + bare.forcedCloses > 0) notes.push(`sockets that needed terminate() at the end: relive ${relive.forcedCloses}, bare ${bare.forcedCloses}.`);
+  } catch (err) {
+    rows.push(errorRow('idle memory', err));
+  }
+
+  console.log(renderTable(['metric', 'relive', 'baseline', 'ratio', 'target'], rows));
+  console.log('');
+  console.log('baselines (each a bare `ws` server in its own process, loopback, relive\'s transport options):');
+  console.log('  turn rows: an echo server, same message, send → echo received; "same frames replayed": a server');
+  console.log('  answering with relive\'s exact reply bytes and no logic. open and memory rows: a server that');
+  console.log('  answers the first message with a 26-byte frame and otherwise only holds the socket.');
+  for (const n of notes) console.log(`- ${n}`);
+  console.log(`- total bench time ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  clearTimeout(watchdog);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

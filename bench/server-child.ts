@@ -1,0 +1,151 @@
+/**
+ * One server under test, in its own process so the client's sockets and garbage never count
+ * against it and the two event loops run on separate cores. Driven over the fork IPC channel:
+ *
+ *   child → parent  { type: 'ready', port }
+ *   parent → child  { type: 'memory' }                → { type: 'memory', usage, connections }
+ *   parent → child  { type: 'script', setup, turn }   (canned mode: the frames to replay)
+ *   parent → child  { type: 'stop' }                  → closes every socket and exits
+ *
+ * Modes:
+ *   relive-turn  createServer({ logger: false, port: 0, keepaliveIntervalMs: 0 })
+ *   relive-idle  createServer({ logger: false, port: 0 })  (default 30 s keepalive, as deployed)
+ *   echo         bare `ws` server echoing every message back
+ *   canned       bare `ws` server replaying byte-identical relive frames, without any logic
+ *   bare         bare `ws` server that answers the first message with one small frame, then idles
+ *
+ * Every bare server uses the transport options relive uses: loopback, permessage-deflate off,
+ * client tracking on, 15 MiB maxPayload.
+ */
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createServer, type ReliveServer } from '../src/server/create-server.js';
+
+export type ChildMode = 'relive-turn' | 'relive-idle' | 'echo' | 'canned' | 'bare';
+
+export type ParentMessage =
+  | { type: 'memory' }
+  | { type: 'stop' }
+  | { type: 'script'; setup: string; turn: string[] };
+
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'memory'; usage: NodeJS.MemoryUsage; connections: number }
+  | { type: 'scripted' }
+  | { type: 'error'; message: string };
+
+const HOST = '127.0.0.1';
+const MAX_PAYLOAD = 15 * 1024 * 1024;
+/** What `bare` answers the first message with: the size of a setupComplete without session id. */
+const ACK = Buffer.from('{\n  "setupComplete": {}\n}\n');
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('server child needs --expose-gc');
+  // Several full collections with turns of the event loop between them, so weak callbacks and
+  // finalizers run and what they free is collected too.
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  return process.memoryUsage();
+}
+
+interface Running {
+  connections(): number;
+  stop(): Promise<void>;
+  script?(setup: Buffer, turn: Buffer[]): void;
+}
+
+async function startRelive(keepalive: boolean): Promise<{ port: number; running: Running }> {
+  const server: ReliveServer = createServer(keepalive ? { logger: false, port: 0, host: HOST } : { logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0 });
+  const { port } = await server.listen();
+  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+}
+
+async function startBare(mode: 'echo' | 'canned' | 'bare'): Promise<{ port: number; running: Running }> {
+  const wss = new WebSocketServer({ host: HOST, port: 0, perMessageDeflate: false, clientTracking: true, maxPayload: MAX_PAYLOAD });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  let setupFrame: Buffer = ACK;
+  let turnFrames: Buffer[] = [ACK];
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('error', () => undefined);
+    if (mode === 'echo') {
+      ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+    } else if (mode === 'canned') {
+      let first = true;
+      ws.on('message', () => {
+        if (first) {
+          first = false;
+          ws.send(setupFrame, { binary: true });
+          return;
+        }
+        for (const f of turnFrames) ws.send(f, { binary: true });
+      });
+    } else {
+      ws.once('message', () => ws.send(ACK, { binary: true }));
+    }
+  });
+  const port = (wss.address() as AddressInfo).port;
+  return {
+    port,
+    running: {
+      connections: () => wss.clients.size,
+      script(setup, turn) {
+        setupFrame = setup;
+        turnFrames = turn;
+      },
+      stop: () =>
+        new Promise<void>((resolve) => {
+          for (const ws of wss.clients) ws.close(1001, 'bench done');
+          const timer = setTimeout(() => {
+            for (const ws of wss.clients) ws.terminate();
+          }, 1000);
+          timer.unref();
+          wss.close(() => resolve());
+        }),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv[2] as ChildMode;
+  // The parent owns this process: without the IPC channel there is nobody to report to.
+  process.on('disconnect', () => process.exit(0));
+  const { port, running } =
+    mode === 'relive-turn' || mode === 'relive-idle' ? await startRelive(mode === 'relive-idle') : await startBare(mode);
+  process.on('message', (raw: ParentMessage) => {
+    void (async () => {
+      try {
+        if (raw.type === 'memory') {
+          const usage = await settledMemory();
+          send({ type: 'memory', usage, connections: running.connections() });
+        } else if (raw.type === 'script') {
+          running.script?.(Buffer.from(raw.setup, 'base64'), raw.turn.map((t) => Buffer.from(t, 'base64')));
+          send({ type: 'scripted' });
+        } else if (raw.type === 'stop') {
+          await running.stop();
+          process.disconnect();
+          process.exit(0);
+        }
+      } catch (err) {
+        send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+      }
+    })();
+  });
+  send({ type: 'ready', port });
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exit(1);
+});

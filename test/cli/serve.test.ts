@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Modality } from '@google/genai';
+import { parseServeArgs } from '../../src/cli/serve-options.js';
+import { Inbox, sdk } from '../helpers/server.js';
+
+const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+function startBin(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buffer = '';
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        const entry = JSON.parse(line) as { url?: string; msg: string };
+        if (entry.url && entry.msg.startsWith('relive listening')) resolve(entry.url);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  running.add(child);
+  void exited.then(() => running.delete(child));
+  return { child, lines, listening, exited };
+}
+
+/** Children still running when a test fails would keep the test process alive. */
+const running = new Set<ReturnType<typeof spawn>>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('relive serve', () => {
+  test('starts on the embedded defaults, logs its URL and how to point clients at it, serves, and exits 0 on SIGTERM', async () => {
+    const bin = startBin(['--port', '0']);
+    const url = await bin.listening;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(bin.lines.some((l) => l.includes('GOOGLE_GEMINI_BASE_URL=') && l.includes('httpOptions')));
+    const inbox = new Inbox();
+    const session = await sdk(url).live.connect({ model: 'gemini-live-2.5-flash-preview', config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+    session.sendClientContent({ turns: 'Hello world!' });
+    await inbox.turnComplete();
+    session.close();
+    await inbox.waitClose();
+    // One structured line per connection event; the server logs the close once its side is done.
+    const events = () => bin.lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    await eventually(() => events().includes('connection closed'));
+    for (const e of ['connection opened', 'session started']) assert.ok(events().includes(e), e);
+    bin.child.kill('SIGTERM');
+    assert.equal(await bin.exited, 0);
+  });
+
+  test('runs a scenario file given with --script and honours RELIVE_PORT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relive-cli-'));
+    const script = join(dir, 'scenario.yaml');
+    writeFileSync(script, 'rules:\n  - match: { text: ping }\n    reply: [{ text: pong }]\n');
+    const bin = startBin(['--script', script], { RELIVE_PORT: '0' });
+    const url = await bin.listening;
+    const inbox = new Inbox();
+    const session = await sdk(url).live.connect({ model: 'gemini-live-2.5-flash-preview', config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+    session.sendClientContent({ turns: 'ping' });
+    await inbox.turnComplete();
+    assert.equal(inbox.text(), 'pong');
+    session.close();
+    await inbox.waitClose();
+    bin.child.kill('SIGINT');
+    assert.equal(await bin.exited, 0);
+  });
+
+  test('--help prints usage and exits 0; a bad flag exits 2 with a message', async () => {
+    const help = spawn(process.execPath, [BIN, 'serve', '--help']);
+    let out = '';
+    help.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    assert.equal(await new Promise((r) => help.once('exit', r)), 0);
+    assert.match(out, /--api-keys/);
+    const bad = spawn(process.execPath, [BIN, '--port', 'eighty']);
+    let err = '';
+    bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    assert.equal(await new Promise((r) => bad.once('exit', r)), 2);
+    assert.match(err, /--port must be a whole number/);
+  });
+});
+
+describe('serve options', () => {
+  test('read API keys from a list or a file, and the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relive-keys-'));
+    const file = join(dir, 'keys.txt');
+    writeFileSync(file, '# team keys\nalpha\nbeta # ci\n');
+    const fromFile = parseServeArgs(['--api-keys', file], {});
+    assert.ok(!('help' in fromFile));
+    assert.deepEqual(fromFile.options.apiKeys, ['alpha', 'beta']);
+    const fromEnv = parseServeArgs([], { RELIVE_API_KEYS: 'k1,k2', RELIVE_PORT: '9000' });
+    assert.ok(!('help' in fromEnv));
+    assert.deepEqual(fromEnv.options.apiKeys, ['k1', 'k2']);
+    assert.equal(fromEnv.options.port, 9000);
+  });
+
+  test('refuse unknown flags', () => {
+    assert.throws(() => parseServeArgs(['--nope'], {}));
+  });
+});
