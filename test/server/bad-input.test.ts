@@ -8,52 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { assertClosedWith, assertServerHealthy, harness, textTurn, type Harness } from '../helpers/witness-harness.js';
 import { eventually, livePath, MODEL, RawClient, TEXT_SETUP, upgradeStatus, Witness, type CloseInfo, type OpenOptions } from '../helpers/raw-client.js';
 
 const INVALID: CloseInfo = { code: 1007, reason: 'Request contains an invalid argument.' };
 const NO_VOICES: CloseInfo = { code: 1007, reason: 'Cannot extract voices from a non-audio request.' };
 const BAD_KEY: CloseInfo = { code: 1007, reason: 'API key not valid. Please pass a valid API key.' };
 
-const textTurn = (text: string) => ({ clientContent: { turns: [{ role: 'user', parts: [{ text }] }], turnComplete: true } });
 const SETUP_JSON = JSON.stringify(TEXT_SETUP);
-
-interface Harness {
-  srv: TestServer;
-  witness: Witness;
-  /** How a well-behaved client connects to this server (e.g. with the right key). */
-  good: OpenOptions;
-}
-
-/** A server plus a witness session, for one describe block. */
-function harness(options: Parameters<typeof startServer>[0] = {}, witnessOptions: OpenOptions = {}): Harness {
-  const h = { good: witnessOptions } as Harness;
-  before(async () => {
-    h.srv = await startServer({ keepaliveIntervalMs: 0, ...options });
-    h.witness = await Witness.open(h.srv.url, witnessOptions);
-  });
-  after(async () => {
-    await h.witness?.dispose();
-    await h.srv?.close();
-  });
-  return h;
-}
-
-async function assertClosedWith(client: RawClient, expected: CloseInfo): Promise<void> {
-  const got = await client.waitClose();
-  assert.deepEqual(got, expected);
-  assert.ok(Buffer.byteLength(got.reason, 'utf8') <= 123, 'close reason longer than 123 bytes');
-}
-
-/** The server is still up and serving new sessions, and no session leaked from the bad client. */
-async function assertServerHealthy(h: Harness): Promise<void> {
-  await h.witness.assertUndisturbed();
-  // Only the witness is live once the bad connection is gone.
-  await eventually(() => h.srv.server.registry.liveCount === 1, 'only the witness session is live');
-  const fresh = await RawClient.connect(h.srv.url, TEXT_SETUP, h.good);
-  assert.match(await fresh.turn('hello again'), /You said: hello again/);
-  await fresh.dispose();
-}
 
 /** Opens a client that misbehaves before setup; it must be closed with `expected` and sent nothing at all. */
 async function beforeSetup(h: Harness, misbehave: (c: RawClient) => void, expected: CloseInfo, options: OpenOptions = {}): Promise<void> {

@@ -11,7 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/session/clock.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer } from '../helpers/server.js';
+import { assertClosedWith, assertServerHealthy, harness, textTurn } from '../helpers/witness-harness.js';
 import { encodeMaskedFrame, eventually, MODEL, RawClient, Witness, type CloseInfo } from '../helpers/raw-client.js';
 
 const DEADLINE: CloseInfo = { code: 1011, reason: 'Deadline expired before operation could complete.' };
@@ -19,44 +20,11 @@ const NORMAL: CloseInfo = { code: 1000, reason: '' };
 const OPCODE_TEXT = 0x1;
 const OPCODE_CLOSE = 0x8;
 
-const textTurn = (text: string) => ({ clientContent: { turns: [{ role: 'user', parts: [{ text }] }], turnComplete: true } });
 const SLOW_REPLY = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
 
-interface Harness {
-  srv: TestServer;
-  witness: Witness;
-}
-
-function harness(options: Parameters<typeof startServer>[0] = {}): Harness {
-  const h = {} as Harness;
-  before(async () => {
-    h.srv = await startServer({
-      keepaliveIntervalMs: 0,
-      // "slow" streams a reply in 15 chunks 20 ms apart, so a test can act in the middle of it.
-      scenario: { rules: [{ match: { text: 'slow' }, reply: [{ text: SLOW_REPLY, chunkDelayMs: 20 }] }], fallback: 'builtin' },
-      ...options,
-    });
-    h.witness = await Witness.open(h.srv.url);
-  });
-  after(async () => {
-    await h.witness?.dispose();
-    await h.srv?.close();
-  });
-  return h;
-}
-
-async function assertClosedWith(client: RawClient, expected: CloseInfo): Promise<void> {
-  const got = await client.waitClose();
-  assert.deepEqual(got, expected);
-  assert.ok(Buffer.byteLength(got.reason, 'utf8') <= 123, 'close reason longer than 123 bytes');
-}
-
-async function assertServerHealthy(h: Harness): Promise<void> {
-  await h.witness.assertUndisturbed();
-  await eventually(() => h.srv.server.registry.liveCount === 1, 'only the witness session is live');
-  const fresh = await RawClient.connect(h.srv.url);
-  assert.match(await fresh.turn('hello again'), /You said: hello again/);
-  await fresh.dispose();
+/** "slow" streams a reply in 15 chunks 20 ms apart, so a test can act in the middle of it. */
+function slowHarness(options: Parameters<typeof harness>[0] = {}) {
+  return harness({ scenario: { rules: [{ match: { text: 'slow' }, reply: [{ text: SLOW_REPLY, chunkDelayMs: 20 }] }], fallback: 'builtin' }, ...options });
 }
 
 function sessionIdOf(c: RawClient): string {
@@ -66,7 +34,7 @@ function sessionIdOf(c: RawClient): string {
 }
 
 describe('client-initiated close', () => {
-  const h = harness();
+  const h = slowHarness();
 
   test('a status-less client close (ws close() with no code) after setup is answered with 1000', async () => {
     const c = await RawClient.connect(h.srv.url);
@@ -115,7 +83,7 @@ describe('client-initiated close', () => {
 });
 
 describe('messages after the client\'s own close', () => {
-  const h = harness();
+  const h = slowHarness();
 
   test('a frame written after the client\'s close frame is dropped (not processed, no crash)', async () => {
     const c = await RawClient.connect(h.srv.url);
@@ -167,7 +135,7 @@ describe('messages after the client\'s own close', () => {
 describe('frame size limit (maxFrameBytes: 64 KiB)', () => {
   const LIMIT = 64 * 1024;
   const TOO_LARGE: CloseInfo = { code: 1009, reason: `Request payload size exceeds the limit: ${LIMIT} bytes.` };
-  const h = harness({ maxFrameBytes: LIMIT });
+  const h = slowHarness({ maxFrameBytes: LIMIT });
 
   const bigAudio = (bytes: number) => {
     const frame = (data: string) => JSON.stringify({ realtimeInput: { audio: { data, mimeType: 'audio/pcm;rate=16000' } } });
@@ -218,7 +186,7 @@ describe('frame size limit (maxFrameBytes: 64 KiB)', () => {
 
 describe('pre-setup timeout (ManualClock, default 30 s)', () => {
   const clock = new ManualClock(1_000_000);
-  const h = harness({ clock });
+  const h = slowHarness({ clock });
 
   test('no setup within the pre-setup timeout → 1011 "Deadline expired before operation could complete."', async () => {
     const c = await RawClient.open(h.srv.url);
@@ -249,7 +217,7 @@ describe('pre-setup timeout (ManualClock, default 30 s)', () => {
 });
 
 describe('pre-setup timeout (real time, setupTimeoutMs: 100)', () => {
-  const h = harness({ setupTimeoutMs: 100 });
+  const h = slowHarness({ setupTimeoutMs: 100 });
 
   test('a client that connects and sends nothing is closed with 1011 after ~100 ms', async () => {
     const started = Date.now();
