@@ -1,0 +1,112 @@
+/**
+ * What the session core needs from durable storage (DESIGN.md "Store"). Async and cluster-ready:
+ * every write is fenced by a lease token, so a node or connection that lost the session cannot
+ * overwrite it. Implementations: memory (tests), sqlite (default), redis (cluster, later).
+ *
+ * The conversation is stored as an append-only log of turns plus checkpoint rows that each name a
+ * prefix of the log. A commit writes only the turns added since the previous commit, so its cost
+ * does not grow with the length of the conversation (invariant 7).
+ */
+import type { Setup } from '../protocol/client-schema.js';
+import type { ContextPart, ContextTurn } from './context.js';
+
+/** Facts about a session that are not part of a checkpoint. */
+export interface SessionRecord {
+  readonly id: string;
+  /** sha256 of the credential that created the session: handles are bound to it. */
+  readonly principal: string;
+  readonly model: string;
+  readonly createdAt: number;
+  /** When the last connection of the session ended; undefined while one is attached. */
+  readonly lastDetachedAt: number | undefined;
+  /** Connected time accumulated over all connections, for the session lifetime. */
+  readonly connectedMs: number;
+  /** Video was received at some point: the shorter session lifetime applies. */
+  readonly videoSeen: boolean;
+  /** 'ended' sessions (lifetime reached, closed for good) cannot be resumed. */
+  readonly status: 'open' | 'ended';
+  /** The current lease's fencing token (0 before the first lease). */
+  readonly leaseToken: number;
+  /** Sequence number of the newest checkpoint. */
+  readonly latestSeq: number;
+}
+
+/** The state of a session at a resumable point (idle: nothing generating, no blocking call pending). */
+export interface Checkpoint {
+  /** 1, 2, 3, … per session; a handle names one. */
+  readonly seq: number;
+  /** The settings in force (a resume may change all but the model; contextUpdate changes some). */
+  readonly setup: Setup;
+  /** The history is the log's first `turnCount` turns. */
+  readonly turnCount: number;
+  readonly userTurns: number;
+  readonly turnsCompleted: number;
+  /** Realtime input received but not yet part of a turn. */
+  readonly pendingInput: readonly ContextPart[];
+  /** Index of the last client message of the connection that committed this checkpoint (PROTOCOL.md §5.4). */
+  readonly lastConsumedClientMessageIndex: number;
+  readonly createdAt: number;
+}
+
+export interface CommitRequest {
+  readonly sessionId: string;
+  readonly leaseToken: number;
+  /** Turns appended since the previous checkpoint: they take positions [checkpoint.turnCount - newTurns.length, checkpoint.turnCount). */
+  readonly newTurns: readonly ContextTurn[];
+  readonly checkpoint: Checkpoint;
+}
+
+/** A write carried a lease token older than the session's current one. */
+export class FencedError extends Error {
+  constructor(sessionId: string) {
+    super(`session ${sessionId}: lease lost to a newer holder`);
+    this.name = 'FencedError';
+  }
+}
+
+export interface SessionStore {
+  /** Creates a session with its first checkpoint (seq 1, usually with no turns) and lease token 1. */
+  create(record: Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'lastDetachedAt' | 'status'>, first: Checkpoint): Promise<void>;
+
+  get(sessionId: string): Promise<SessionRecord | undefined>;
+
+  /**
+   * Takes the session's lease: increments and returns the fencing token, and marks the session
+   * attached (lastDetachedAt undefined). Every later write with an older token fails with FencedError.
+   */
+  acquireLease(sessionId: string): Promise<number>;
+
+  /**
+   * Atomically appends `newTurns` to the log and records the checkpoint as the newest. Fails with
+   * FencedError on a stale token. Resolves only once the data is durable.
+   */
+  commit(request: CommitRequest): Promise<void>;
+
+  /**
+   * Makes checkpoint `seq` the newest again: deletes later checkpoints and the log past its
+   * `turnCount` (resuming from an older handle loses what came after it, as the Live API says).
+   * Returns the checkpoint and its history, or undefined if `seq` does not exist.
+   */
+  rewind(sessionId: string, seq: number, leaseToken: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined>;
+
+  /** Reads checkpoint `seq` and its history without changing anything (inspection). */
+  load(sessionId: string, seq: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined>;
+
+  /** Records the end of a connection: detach time and connected time added. Fenced. */
+  detach(sessionId: string, leaseToken: number, at: number, connectedMsAdded: number, videoSeen: boolean): Promise<void>;
+
+  /** Marks a session ended for good (lifetime reached). Fenced. */
+  end(sessionId: string, leaseToken: number, at: number): Promise<void>;
+
+  /** Sessions, newest first, at most `limit`. */
+  list(limit: number): Promise<SessionRecord[]>;
+
+  /** Deletes sessions detached before `detachedBefore` (their handles have expired). Returns how many. */
+  expire(detachedBefore: number): Promise<number>;
+
+  /** A value kept across restarts (the handle secret). */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  close(): Promise<void>;
+}
