@@ -356,8 +356,8 @@ class Chat {
    * Transcription chunks are meant to be concatenated, but some servers (relive included) send one
    * trimmed sentence per chunk: keep sentences apart without splitting words chunked mid-way.
    */
+  /** Transcription chunks are written as they come: they concatenate, spaces included. */
   private transcript(text: string): void {
-    if (this.replyOpen && /[.!?,;:]["')\]]*$/.test(this.lastWritten) && /^[^\s.,!?;:]/.test(text)) text = ` ${text}`;
     this.replyText(text);
   }
 

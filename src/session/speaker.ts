@@ -28,6 +28,7 @@ export class Speaker {
   private chain: Promise<void> = Promise.resolve();
   private error: unknown;
   private sentSeconds = 0;
+  private sentencesStarted = 0;
   private readonly sentWords: string[] = [];
 
   constructor(
@@ -77,7 +78,11 @@ export class Speaker {
       const chunk = pcm.subarray(offset, Math.min(pcm.length, offset + chunkBytes));
       this.out.send(msg.audio(chunk.toString('base64')));
       this.sentSeconds += chunk.length / BYTES_PER_SECOND;
-      if (offset === 0 && this.options.transcription) this.out.send(msg.outputTranscription(sentence));
+      if (offset === 0) {
+        // Transcription chunks concatenate on the client, so sentences after the first carry their space.
+        if (this.options.transcription) this.out.send(msg.outputTranscription(this.sentencesStarted > 0 ? ` ${sentence}` : sentence));
+        this.sentencesStarted++;
+      }
       // Words are credited in proportion to the audio sent, so an interrupted sentence keeps its spoken part.
       const due = Math.round((words.length * Math.min(pcm.length, offset + chunkBytes)) / pcm.length);
       while (wordsSent < due) this.sentWords.push(words[wordsSent++]!);

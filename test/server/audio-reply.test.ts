@@ -40,7 +40,7 @@ describe('audio replies', () => {
     const pcm = audioOf(inbox);
     const seconds = durationSeconds(pcm, 24_000);
     // The reply has about 17 words; speech runs 2–4 words a second.
-    const transcript = inbox.messages.map((m) => m.serverContent?.outputTranscription?.text ?? '').filter(Boolean).join(' ');
+    const transcript = inbox.messages.map((m) => m.serverContent?.outputTranscription?.text ?? '').join('');
     const words = transcript.split(/\s+/).filter(Boolean).length;
     assert.ok(words >= 10, transcript);
     assert.ok(seconds > words * 0.15 && seconds < words * 0.8, `${seconds} s for ${words} words`);
