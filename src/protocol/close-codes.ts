@@ -23,6 +23,8 @@ export const CloseReasons = {
   unavailable: { code: 1011, reason: 'The service is currently unavailable.' },
   deadlineExpired: { code: 1011, reason: 'Deadline expired before operation could complete.' },
   normal: { code: 1000, reason: '' },
+  /** relive's own: the old connection of a session that was resumed elsewhere (PROTOCOL.md §5.3 takeover). */
+  takenOver: { code: 1008, reason: 'Session resumed on another connection.' },
 } as const satisfies Record<string, CloseSpec>;
 
 /** Google names the message path, with indices of repeated fields, and none at the root. */

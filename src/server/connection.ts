@@ -8,17 +8,26 @@ import type { WebSocket } from 'ws';
 import type { ClientMessage, Setup } from '../protocol/client-schema.js';
 import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
-import { parseClientFrame } from '../protocol/parse.js';
+import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
 import { msg } from '../protocol/server-messages.js';
 import type { Timer } from '../session/clock.js';
 import { resolveConfig } from '../session/config.js';
-import { newSessionId } from '../session/ids.js';
-import { LiveSession } from '../session/live-session.js';
+import { principalOf } from '../session/handles.js';
+import { deadlineFor, sessionTimeLeft } from '../session/lifetimes.js';
+import type { LiveSession } from '../session/live-session.js';
+import { FencedError } from '../session/store.js';
 import type { ServerContext } from './context.js';
 import { Outbound } from './outbound.js';
+import { createSession, resumeSession, type OpenedSession, type OpenResult } from './session-opening.js';
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
 
 type State = 'awaitingSetup' | 'settingUp' | 'active' | 'closed';
+
+/** A client frame after setup, with its index in this connection (setup is 0). */
+interface Frame {
+  readonly index: number;
+  readonly parsed: ParseResult;
+}
 
 let connectionSeq = 0;
 
@@ -27,8 +36,22 @@ export class Connection {
   readonly openedAt: number;
   readonly remoteAddress: string | undefined;
   private state: State = 'awaitingSetup';
-  private session: LiveSession | undefined;
-  private readonly queue: ClientMessage[] = [];
+  private opened: OpenedSession | undefined;
+  /** Frames that arrive while setup is processed. */
+  private readonly queue: Frame[] = [];
+  private readonly principal: string;
+  private attachedAt = 0;
+  private videoSeen = false;
+  private capTimers: Timer[] = [];
+  /** Index of the last client message fully applied to the session. */
+  private appliedIndex = 0;
+  private delivering = false;
+  private resumptionDue = false;
+  /** The store write that ends this connection's hold on the session. */
+  private finalWrite: Promise<void> = Promise.resolve();
+  private releaseClosed: () => void = () => undefined;
+  /** Resolves when the connection is closed and its session handed back. */
+  readonly closed: Promise<void>;
   private readonly outbound: Outbound;
   private readonly timers = new Set<Timer>();
   private setupTimer: Timer | undefined;
@@ -46,6 +69,9 @@ export class Connection {
   ) {
     this.openedAt = ctx.clock.now();
     this.remoteAddress = request.socket.remoteAddress;
+    this.principal = principalOf(credential?.value);
+    this.closed = new Promise((resolve) => (this.releaseClosed = resolve));
+    ctx.connections.add(this);
     this.outbound = new Outbound(ws, ctx.outboundHighWaterMark);
     answerStatuslessCloseWith1000(ws);
     closeWithReasonOnProtocolError(ws, (err) =>
@@ -65,6 +91,12 @@ export class Connection {
     this.setupTimer = this.timer(ctx.setupTimeoutMs, () => {
       if (this.state === 'awaitingSetup') this.close(CloseReasons.deadlineExpired, 'no setup within the timeout');
     });
+    // The connection cap: goAway at lifetime − notice, closed at the lifetime (PROTOCOL.md §5.2).
+    const lifetime = deadlineFor(ctx.lifetimes.connectionMs, ctx.lifetimes.goAwayNoticeMs);
+    this.timer(lifetime.goAwayInMs, () => {
+      if (this.state === 'active') this.goAway(lifetime.closeInMs - lifetime.goAwayInMs);
+      else this.close(this.ctx.lifetimeClose, 'connection lifetime reached before setup');
+    });
     if (ctx.keepaliveIntervalMs > 0) {
       this.keepalive = setInterval(() => this.ping(), ctx.keepaliveIntervalMs);
       this.keepalive.unref();
@@ -73,14 +105,21 @@ export class Connection {
   }
 
   get sessionId(): string | undefined {
-    return this.session?.id;
+    return this.opened?.session.id;
+  }
+
+  get session(): LiveSession | undefined {
+    return this.opened?.session;
   }
 
   /** Warns the client and closes at the deadline, as the real service does at its connection cap. */
-  goAway(timeLeftMs: number, close: CloseSpec = CloseReasons.aborted): void {
+  goAway(timeLeftMs: number, close: CloseSpec = this.ctx.lifetimeClose): void {
     if (this.state === 'closed') return;
-    this.outbound.send(msg.goAway(timeLeftMs));
-    this.log().info({ timeLeftMs }, 'goAway sent');
+    // Nothing may precede setupComplete; a connection still setting up just gets the deadline.
+    if (this.state === 'active') {
+      this.outbound.send(msg.goAway(timeLeftMs));
+      this.log().info({ timeLeftMs }, 'goAway sent');
+    }
     this.timer(timeLeftMs, () => this.close(close, 'goAway deadline reached'));
   }
 
@@ -93,39 +132,56 @@ export class Connection {
     }
   }
 
+  /** Takeover: another connection resumes this session. Resolves once this one's last write is done. */
+  yieldSession(): Promise<void> {
+    this.close(CloseReasons.takenOver, 'session resumed on another connection');
+    return this.finalWrite;
+  }
+
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
     const parsed = parseClientFrame(data, isBinary, { strict: this.ctx.strict });
+    if (this.state === 'awaitingSetup') {
+      if (parsed.ok === false) this.close(parsed.close, parsed.detail);
+      // Mastra's {"type": …} opener: fail fast instead of letting it time out (PROTOCOL.md §9).
+      else if (parsed.ok === 'foreign') this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
+      else if (parsed.message.kind !== 'setup') this.close(CloseReasons.invalidArgument, `first message is ${parsed.message.kind}, not setup`);
+      else {
+        this.logUnknownFields(parsed.unknownFields);
+        void this.setup(parsed.message.setup);
+      }
+      return;
+    }
+    // Every client message after setup has an index, those that change nothing included (PROTOCOL.md §5.4).
+    const frame: Frame = { index: ++this.messagesAfterSetup, parsed };
+    // Frames that arrive while setup is processed wait, so that everything after setup runs in order.
+    if (this.state === 'settingUp') this.queue.push(frame);
+    else this.apply(frame);
+  }
+
+  private apply({ index, parsed }: Frame): void {
     if (parsed.ok === false) {
       this.close(parsed.close, parsed.detail);
       return;
     }
     if (parsed.ok === 'foreign') {
-      // Mastra's {"type": …} messages: fail fast as an opener, ignore afterwards (PROTOCOL.md §9).
-      if (this.state === 'awaitingSetup' || this.ctx.strict) this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
-      else this.log().warn({ type: parsed.type }, 'non-protocol message ignored');
+      if (this.ctx.strict) {
+        this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
+        return;
+      }
+      this.log().warn({ type: parsed.type }, 'non-protocol message ignored');
+      this.appliedIndex = index;
       return;
     }
     this.logUnknownFields(parsed.unknownFields);
-    const message = parsed.message;
-    if (this.state === 'awaitingSetup') {
-      if (message.kind !== 'setup') {
-        this.close(CloseReasons.invalidArgument, `first message is ${message.kind}, not setup`);
-        return;
-      }
-      this.setup(message.setup);
-      return;
-    }
-    if (message.kind === 'setup') {
+    if (parsed.message.kind === 'setup') {
       this.close(CloseReasons.invalidArgument, 'second setup');
       return;
     }
-    this.messagesAfterSetup++;
-    if (this.state === 'settingUp') this.queue.push(message);
-    else this.deliver(message);
+    this.deliver(index, parsed.message);
   }
 
-  private setup(setup: Setup): void {
+  private async setup(setup: Setup): Promise<void> {
     this.state = 'settingUp';
     this.setupTimer?.cancel();
     this.setupTimer = undefined;
@@ -142,37 +198,156 @@ export class Connection {
       this.close(resolved.close, resolved.detail);
       return;
     }
-    const session = new LiveSession(newSessionId(), resolved.config, {
+    const config = resolved.config;
+    const deps = {
       engine: this.ctx.engine,
       speech: this.ctx.speech,
       audioChunkMs: this.ctx.audioChunkMs,
       clock: this.ctx.clock,
       strict: this.ctx.strict,
       log: this.ctx.log,
-    });
+    };
+    const handle = config.setup.sessionResumption?.handle;
+    let result: OpenResult;
+    try {
+      result = handle
+        ? await resumeSession(this.ctx, handle, config, this.principal, deps, (id) => {
+            const holder = this.ctx.registry.get(id)?.connection;
+            return holder && holder !== this ? holder : undefined;
+          })
+        : await createSession(this.ctx, config, this.principal, deps);
+    } catch (err) {
+      this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'opening the session failed');
+      this.close(CloseReasons.internal, 'store failure while opening the session');
+      return;
+    }
+    if (!result.ok) {
+      this.close(result.close, result.detail);
+      return;
+    }
+    const opened = result.opened;
+    if (this.isClosed()) {
+      // The client left while the store was working: give the lease back at once.
+      this.opened = opened;
+      this.attachedAt = this.ctx.clock.now();
+      this.state = 'active';
+      this.shutdown();
+      return;
+    }
+    this.opened = opened;
+    this.attachedAt = this.ctx.clock.now();
+    this.videoSeen = opened.videoSeen;
+    const session = opened.session;
     session.attach({
       send: (m) => this.outbound.send(m),
       ready: () => this.outbound.ready(),
       close: (spec, detail) => this.close(spec, detail),
+      turnCompleted: () => this.onTurnCompleted(),
+      videoReceived: () => this.onVideo(),
     });
-    this.session = session;
-    this.ctx.registry.add(session, this);
+    this.ctx.registry.attach(session, this);
     this.outbound.send(msg.setupComplete(this.ctx.sessionIdInSetupComplete ? session.id : undefined));
-    this.log().info({ model: resolved.config.model, modality: resolved.config.modality }, 'session started');
+    this.log().info({ model: config.model, modality: config.modality, resumed: opened.resumed, seq: opened.seq }, opened.resumed ? 'session resumed' : 'session started');
+    // The handle of the checkpoint the session starts from; nothing of this connection is consumed yet.
+    if (config.resumption) this.outbound.send(msg.resumptionUpdate(this.ctx.handles.issue({ sessionId: session.id, seq: opened.seq }, this.principal)));
+    this.scheduleSessionCap();
     this.state = 'active';
     // Pipecat sends clientContent right behind setup: those messages run now, in order.
-    for (const queued of this.queue.splice(0)) {
+    for (const frame of this.queue.splice(0)) {
       if (this.state !== 'active') break;
-      this.deliver(queued);
+      this.apply(frame);
     }
   }
 
-  private deliver(message: ClientMessage): void {
+  private deliver(index: number, message: ClientMessage): void {
+    this.delivering = true;
     try {
-      this.session?.handle(message);
+      this.opened?.session.handle(message);
     } catch (err) {
       this.log().error({ err: err instanceof Error ? err.message : String(err), kind: message.kind }, 'message handling failed');
       this.close(CloseReasons.internal, 'internal error');
+    } finally {
+      this.delivering = false;
+    }
+    this.appliedIndex = index;
+    if (this.resumptionDue) {
+      this.resumptionDue = false;
+      void this.resumptionUpdate();
+    }
+  }
+
+  /**
+   * A turn ended. If it ended inside the handling of a message (a barge-in), the update waits until
+   * that message has been applied in full, so the checkpoint and its index agree.
+   */
+  private onTurnCompleted(): void {
+    if (this.delivering) this.resumptionDue = true;
+    else void this.resumptionUpdate();
+  }
+
+  /** Commits a checkpoint and sends its handle, or says the session is not resumable now. */
+  private async resumptionUpdate(): Promise<void> {
+    const opened = this.opened;
+    if (!opened || this.state !== 'active') return;
+    const session = opened.session;
+    const resumption = session.config.resumption;
+    if (!resumption) return;
+    if (!session.resumable) {
+      this.outbound.send(msg.resumptionUpdate());
+      return;
+    }
+    const index = this.appliedIndex;
+    try {
+      const seq = await opened.checkpointer.commit(session.snapshot(), index, this.ctx.clock.now());
+      if (this.state !== 'active') return;
+      const handle = this.ctx.handles.issue({ sessionId: session.id, seq }, this.principal);
+      this.outbound.send(msg.resumptionUpdate(handle, resumption.transparent ? index : undefined));
+    } catch (err) {
+      if (this.state !== 'active') return;
+      if (err instanceof FencedError) this.close(CloseReasons.takenOver, 'lease lost: the session was resumed elsewhere');
+      else {
+        this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'checkpoint commit failed');
+        this.close(CloseReasons.internal, 'checkpoint commit failed');
+      }
+    }
+  }
+
+  /** The session lifetime without compression: 15 min of connected time, 2 min once video was seen. */
+  private scheduleSessionCap(): void {
+    const opened = this.opened;
+    if (!opened) return;
+    for (const t of this.capTimers) t.cancel();
+    this.capTimers = [];
+    const connectedMs = opened.connectedMsBefore + (this.ctx.clock.now() - this.attachedAt);
+    const left = sessionTimeLeft(this.ctx.lifetimes, opened.session.config.compression !== undefined, this.videoSeen, connectedMs);
+    if (left === undefined) return;
+    const { goAwayInMs, closeInMs } = deadlineFor(left, this.ctx.lifetimes.goAwayNoticeMs);
+    this.capTimers.push(
+      this.timer(goAwayInMs, () => {
+        if (this.state === 'closed') return;
+        this.outbound.send(msg.goAway(closeInMs - goAwayInMs));
+        this.log().info({ timeLeftMs: closeInMs - goAwayInMs }, 'goAway sent: session lifetime ends');
+      }),
+      this.timer(closeInMs, () => void this.endSession()),
+    );
+  }
+
+  private onVideo(): void {
+    if (this.videoSeen) return;
+    this.videoSeen = true;
+    this.scheduleSessionCap();
+  }
+
+  /** The session lifetime is over: the session ends for good and its handles stop working. */
+  private async endSession(): Promise<void> {
+    const opened = this.opened;
+    if (!opened || this.state === 'closed') return;
+    this.close(this.ctx.sessionCapClose, 'session lifetime reached');
+    try {
+      await this.finalWrite;
+      await this.ctx.store.end(opened.session.id, opened.checkpointer.leaseToken, this.ctx.clock.now());
+    } catch (err) {
+      if (!(err instanceof FencedError)) this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'ending the session failed');
     }
   }
 
@@ -182,17 +357,39 @@ export class Connection {
     this.log().info({ code, reason, initiatedByClient: wasOpen }, 'connection closed');
   }
 
-  /** Stops everything this connection runs; the session ends with it until resumption exists. */
+  /** Stops everything this connection runs and gives the session back to the store. */
   private shutdown(): void {
     if (this.state === 'closed') return;
+    const wasSettingUp = this.state === 'settingUp';
     this.state = 'closed';
     for (const t of this.timers) t.cancel();
     this.timers.clear();
     if (this.keepalive) clearInterval(this.keepalive);
-    if (this.session) {
-      this.session.end();
-      this.ctx.registry.markEnded(this.session.id, this.ctx.clock.now());
-    }
+    this.ctx.connections.delete(this);
+    this.releaseClosed();
+    const opened = this.opened;
+    if (!opened || wasSettingUp) return;
+    const now = this.ctx.clock.now();
+    // The state at the close, when it is a resumable one: what the control API shows of the session
+    // afterwards. Clients resume from the handles they were sent, never from this one.
+    if (opened.session.resumable) void opened.checkpointer.commit(opened.session.snapshot(), this.appliedIndex, now).catch(() => undefined);
+    opened.session.end();
+    this.ctx.registry.detach(opened.session, this);
+    const connectedMs = now - this.attachedAt;
+    this.finalWrite = opened.checkpointer
+      .settled()
+      .then(() => this.ctx.store.detach(opened.session.id, opened.checkpointer.leaseToken, now, connectedMs, this.videoSeen))
+      .catch((err: unknown) => {
+        // Fenced: the session was taken over, and the new holder's accounting stands.
+        if (!(err instanceof FencedError)) this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'detaching the session failed');
+      });
+    this.ctx.pendingWrites.add(this.finalWrite);
+    void this.finalWrite.then(() => this.ctx.pendingWrites.delete(this.finalWrite));
+  }
+
+  /** Read through a method: TypeScript would otherwise keep its narrowing across an await. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
   }
 
   private ping(): void {
@@ -226,6 +423,6 @@ export class Connection {
   }
 
   private log() {
-    return this.ctx.log.child({ conn: this.id, session: this.session?.id });
+    return this.ctx.log.child({ conn: this.id, session: this.opened?.session.id });
   }
 }

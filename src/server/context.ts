@@ -1,5 +1,10 @@
 /** What every connection of one server shares: resolved options and the adapters. */
 import type { Logger } from 'pino';
+import type { CloseSpec } from '../protocol/close-codes.js';
+import type { HandleCodec } from '../session/handles.js';
+import type { Lifetimes } from '../session/lifetimes.js';
+import type { SessionStore } from '../session/store.js';
+import type { Connection } from './connection.js';
 import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
 import type { UnknownModelPolicy } from '../session/models.js';
@@ -24,4 +29,15 @@ export interface ServerContext {
   readonly outboundHighWaterMark: number;
   /** Unknown fields already logged, so each is logged once per process. */
   readonly unknownFieldsLogged: Set<string>;
+  readonly store: SessionStore;
+  readonly handles: HandleCodec;
+  readonly lifetimes: Lifetimes;
+  /** The close at the connection lifetime (1008 aborted; a profile may choose 1011). */
+  readonly lifetimeClose: CloseSpec;
+  /** The close at the session lifetime. */
+  readonly sessionCapClose: CloseSpec;
+  /** Open connections, for drain and shutdown. */
+  readonly connections: Set<Connection>;
+  /** Store writes still running for closed connections; shutdown waits for them. */
+  readonly pendingWrites: Set<Promise<void>>;
 }

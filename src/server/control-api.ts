@@ -10,6 +10,7 @@ import { parseDuration } from '../protocol/duration.js';
 import type { ServerContext } from './context.js';
 import { DEFAULTS } from './options.js';
 import type { SessionEntry } from './registry.js';
+import type { SessionRecord } from '../session/store.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -32,17 +33,19 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       if (adminToken && !authorized(req, adminToken)) return json(res, 401, { error: 'admin token required' });
 
       if (path === '/relive/v1/sessions' && req.method === 'GET') {
-        return json(res, 200, { sessions: ctx.registry.list().map(summary) });
+        return json(res, 200, { sessions: await listSessions(ctx) });
       }
       const m = /^\/relive\/v1\/sessions\/([^/:]+)(?::(goAway|close))?$/.exec(path);
       if (!m) return json(res, 404, { error: 'not found' });
-      const entry = ctx.registry.get(decodeURIComponent(m[1]!));
-      if (!entry) return json(res, 404, { error: 'session not found' });
+      const id = decodeURIComponent(m[1]!);
       const action = m[2];
       if (!action) {
         if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
-        return json(res, 200, detail(entry));
+        const body = await sessionDetail(ctx, id);
+        return body ? json(res, 200, body) : json(res, 404, { error: 'session not found' });
       }
+      const entry = ctx.registry.get(id);
+      if (!entry && !(await ctx.store.get(id))) return json(res, 404, { error: 'session not found' });
       if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
       let body: unknown;
       try {
@@ -50,7 +53,7 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       } catch (err) {
         return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
       }
-      if (!entry.connection) return json(res, 409, { error: 'session has no live connection' });
+      if (!entry) return json(res, 409, { error: 'session has no live connection' });
       if (action === 'goAway') {
         const parsed = GoAwayBody.safeParse(body ?? {});
         const ms = parsed.success ? (parsed.data.timeLeft === undefined ? DEFAULTS.goAwayNoticeMs : parseDuration(parsed.data.timeLeft)) : undefined;
@@ -68,32 +71,65 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
   };
 }
 
-function summary(entry: SessionEntry) {
+async function listSessions(ctx: ServerContext) {
+  const stored = await ctx.store.list(1000);
+  const seen = new Set<string>();
+  const out = [];
+  for (const entry of ctx.registry.list()) {
+    seen.add(entry.session.id);
+    out.push(liveSummary(entry));
+  }
+  for (const record of stored) if (!seen.has(record.id)) out.push(storedSummary(record));
+  return out;
+}
+
+function liveSummary(entry: SessionEntry) {
   const s = entry.session;
+  return { id: s.id, model: s.config.model, status: s.status, createdAt: iso(s.createdAt), turns: s.turnsCompleted, connected: true };
+}
+
+function storedSummary(record: SessionRecord, turns?: number) {
   return {
-    id: s.id,
-    model: s.config.model,
-    status: s.status,
-    createdAt: new Date(s.createdAt).toISOString(),
-    turns: s.turnsCompleted,
-    connected: entry.connection !== undefined,
+    id: record.id,
+    model: record.model,
+    status: record.status === 'ended' ? 'ended' : 'detached',
+    createdAt: iso(record.createdAt),
+    ...(turns !== undefined ? { turns } : {}),
+    connected: false,
   };
 }
 
-function detail(entry: SessionEntry) {
-  const s = entry.session;
-  const c = entry.connection;
+/** A live session as it is now; a detached or ended one as its newest checkpoint left it. */
+async function sessionDetail(ctx: ServerContext, id: string) {
+  const entry = ctx.registry.get(id);
+  if (entry) {
+    const s = entry.session;
+    const c = entry.connection;
+    return {
+      ...liveSummary(entry),
+      config: s.config.setup,
+      modality: s.config.modality,
+      context: s.history,
+      pendingFunctionCalls: s.pendingCallIds,
+      connections: [{ id: c.id, remoteAddress: c.remoteAddress, apiVersion: c.endpoint.apiVersion, openedAt: iso(c.openedAt) }],
+    };
+  }
+  const record = await ctx.store.get(id);
+  if (!record) return undefined;
+  const latest = await ctx.store.load(id, record.latestSeq);
   return {
-    ...summary(entry),
-    endedAt: entry.endedAt !== undefined ? new Date(entry.endedAt).toISOString() : undefined,
-    config: s.config.setup,
-    modality: s.config.modality,
-    context: s.history,
-    pendingFunctionCalls: s.pendingCallIds,
-    connections: c
-      ? [{ id: c.id, remoteAddress: c.remoteAddress, apiVersion: c.endpoint.apiVersion, openedAt: new Date(c.openedAt).toISOString() }]
-      : [],
+    ...storedSummary(record, latest?.checkpoint.turnsCompleted),
+    detachedAt: record.lastDetachedAt !== undefined ? iso(record.lastDetachedAt) : undefined,
+    connectedSeconds: record.connectedMs / 1000,
+    config: latest?.checkpoint.setup,
+    context: latest?.history ?? [],
+    pendingFunctionCalls: [],
+    connections: [],
   };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {

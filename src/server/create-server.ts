@@ -1,5 +1,5 @@
 /**
- * The composition root's library form: wires engine, speech, clock and logger into an HTTP
+ * The composition root's library form: wires engine, speech, store, clock and logger into an HTTP
  * server that carries the Live WebSocket endpoint and the control API on one port.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -8,9 +8,13 @@ import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { ScriptedEngine } from '../engine/scripted/scripted-engine.js';
 import { createFliteSynthesizer } from '../media/tts/flite-synthesizer.js';
+import { CloseReasons } from '../protocol/close-codes.js';
 import { matchLiveEndpoint, readCredential } from '../protocol/endpoint.js';
-import { systemClock } from '../session/clock.js';
+import { sleep, systemClock } from '../session/clock.js';
+import { HandleCodec } from '../session/handles.js';
+import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
@@ -18,21 +22,32 @@ import { DEFAULTS, type ServerOptions } from './options.js';
 import { SessionRegistry } from './registry.js';
 
 export interface ReliveServer {
-  /** Starts listening; resolves with the bound address. */
+  /** Loads the handle secret and starts listening; resolves with the bound address. */
   listen(): Promise<{ host: string; port: number; url: string }>;
-  /** Closes every connection (1001) and the listener, and frees workers. */
+  /**
+   * Graceful drain: refuses new connections, sends goAway to every open one, serves them until the
+   * notice runs out (or they all leave), then closes the rest at their deadline. Resolves when no
+   * connection is left and every store write has finished.
+   */
+  drain(noticeMs?: number): Promise<void>;
+  /** Closes every connection at once (1001) and the listener, frees workers and the store. */
   close(): Promise<void>;
   readonly registry: SessionRegistry;
   readonly http: Server;
 }
+
+const SECRET_KEY = 'handleSecret';
 
 export function createServer(options: ServerOptions = {}): ReliveServer {
   const clock = options.clock ?? systemClock;
   const log = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'relive' }));
   const ownSpeech = options.speech === undefined;
   let speech: SpeechSynthesizer | undefined = options.speech;
-  const registry = new SessionRegistry(options.endedSessionsKept ?? DEFAULTS.endedSessionsKept);
+  const registry = new SessionRegistry();
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+  const store = options.store ?? new MemoryStore();
+  let handles: HandleCodec | undefined;
+  let draining = false;
 
   const ctx: ServerContext = {
     clock,
@@ -55,6 +70,16 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     audioChunkMs: options.audioChunkMs ?? DEFAULTS.audioChunkMs,
     outboundHighWaterMark: options.outboundHighWaterMark ?? DEFAULTS.outboundHighWaterMark,
     unknownFieldsLogged: new Set(),
+    store,
+    get handles() {
+      if (!handles) throw new Error('listen() loads the handle secret before any connection is served');
+      return handles;
+    },
+    lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
+    lifetimeClose: options.lifetimeClose === 'deadline' ? CloseReasons.deadlineExpired : CloseReasons.aborted,
+    sessionCapClose: CloseReasons.deadlineExpired,
+    connections: new Set(),
+    pendingWrites: new Set(),
   };
 
   const startedAt = clock.now();
@@ -77,6 +102,11 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (draining) {
+      // Clients see a failed connect at once and retry elsewhere (another node, or this one restarted).
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const credential = readCredential(q < 0 ? '' : raw.slice(q + 1), req.headers);
     wss.handleUpgrade(req, socket, head, (ws) => {
       new Connection(ws, req, endpoint, credential, ctx);
@@ -86,10 +116,39 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
   });
 
+  async function settleWrites(): Promise<void> {
+    while (ctx.pendingWrites.size > 0) await Promise.all([...ctx.pendingWrites]);
+  }
+
+  let closed = false;
+  async function closeAll(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    draining = true;
+    for (const ws of wss.clients) ws.close(1001, 'Server shutting down.');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const ws of wss.clients) ws.terminate();
+      }, 1000);
+      timer.unref();
+      wss.close(() => resolve());
+      if (wss.clients.size === 0) resolve();
+    });
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeAllConnections?.();
+    await Promise.all([...ctx.connections].map((c) => c.closed));
+    await settleWrites();
+    if (ownSpeech && speech) await speech.close();
+    await store.close();
+  }
+
   return {
     registry,
     http,
-    listen() {
+    async listen() {
+      const secret = options.secret ?? (await store.getMeta(SECRET_KEY)) ?? HandleCodec.newSecret();
+      if (!options.secret) await store.setMeta(SECRET_KEY, secret);
+      handles = new HandleCodec(Buffer.from(secret));
       const host = options.host ?? DEFAULTS.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -101,19 +160,15 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
         });
       });
     },
-    async close() {
-      for (const ws of wss.clients) ws.close(1001, 'Server shutting down.');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate();
-        }, 1000);
-        timer.unref();
-        wss.close(() => resolve());
-        if (wss.clients.size === 0) resolve();
-      });
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections?.();
-      if (ownSpeech && speech) await speech.close();
+    async drain(noticeMs = ctx.lifetimes.goAwayNoticeMs) {
+      draining = true;
+      const open = [...ctx.connections];
+      log.info({ connections: open.length, noticeMs }, 'draining: goAway to every connection');
+      for (const c of open) c.goAway(noticeMs);
+      // Connections close themselves at their deadline on the server's clock; this is a backstop.
+      await Promise.race([Promise.all(open.map((c) => c.closed)), sleep(clock, noticeMs + 1000)]);
+      await closeAll();
     },
+    close: closeAll,
   };
 }

@@ -5,6 +5,8 @@ import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
 import type { UnknownModelPolicy } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
+import type { Lifetimes } from '../session/lifetimes.js';
+import type { SessionStore } from '../session/store.js';
 
 export interface ServerOptions {
   /** Default 127.0.0.1. */
@@ -43,6 +45,14 @@ export interface ServerOptions {
   endedSessionsKept?: number;
   /** A pino logger, or false for none. Default: JSON lines on stdout at level info. */
   logger?: Logger | false;
+  /** Where sessions live; default in memory (the CLI defaults to SQLite under ./.relive/). */
+  store?: SessionStore;
+  /** Secret that signs resumption handles; default one kept in the store, made on first start. */
+  secret?: string;
+  /** Connection and session lifetimes, goAway notice, handle validity; PROTOCOL.md's defaults. */
+  lifetimes?: Partial<Lifetimes>;
+  /** Close at the connection lifetime: 'aborted' (1008, default) or 'deadline' (1011), both seen from Google. */
+  lifetimeClose?: 'aborted' | 'deadline';
 }
 
 export const DEFAULTS = {

@@ -1,31 +1,29 @@
 /**
- * Sessions this process knows, live and recently ended, for routing control requests. Ended
- * sessions are kept (up to a bound) so a test can inspect a conversation after its socket closed.
+ * Sessions attached to a connection of this process, for takeover and for the control API. The
+ * store knows every session; this knows which are live here and on which connection.
  */
 import type { LiveSession } from '../session/live-session.js';
-import type { SessionId } from '../session/ids.js';
 import type { Connection } from './connection.js';
 
 export interface SessionEntry {
   readonly session: LiveSession;
-  connection: Connection | undefined;
-  endedAt?: number;
+  readonly connection: Connection;
 }
 
 export class SessionRegistry {
-  private readonly entries = new Map<SessionId, SessionEntry>();
-  /** Ended sessions, oldest first: eviction never walks past live ones. */
-  private readonly ended: SessionId[] = [];
-  private endedHead = 0;
+  private readonly entries = new Map<string, SessionEntry>();
 
-  constructor(private readonly endedKept: number) {}
-
-  add(session: LiveSession, connection: Connection): void {
+  attach(session: LiveSession, connection: Connection): void {
     this.entries.set(session.id, { session, connection });
   }
 
+  /** Removes the entry only if it is still this connection's: a takeover may have replaced it. */
+  detach(session: LiveSession, connection: Connection): void {
+    if (this.entries.get(session.id)?.connection === connection) this.entries.delete(session.id);
+  }
+
   get(id: string): SessionEntry | undefined {
-    return this.entries.get(id as SessionId);
+    return this.entries.get(id);
   }
 
   list(): SessionEntry[] {
@@ -33,22 +31,6 @@ export class SessionRegistry {
   }
 
   get liveCount(): number {
-    return this.entries.size - (this.ended.length - this.endedHead);
-  }
-
-  markEnded(id: SessionId, at: number): void {
-    const entry = this.entries.get(id);
-    if (!entry || entry.endedAt !== undefined) return;
-    entry.endedAt = at;
-    entry.connection = undefined;
-    this.ended.push(id);
-    while (this.ended.length - this.endedHead > this.endedKept) {
-      this.entries.delete(this.ended[this.endedHead++]!);
-    }
-    // Compact now and then so the queue's dead prefix does not grow without bound.
-    if (this.endedHead > 1024 && this.endedHead * 2 > this.ended.length) {
-      this.ended.splice(0, this.endedHead);
-      this.endedHead = 0;
-    }
+    return this.entries.size;
   }
 }

@@ -18,6 +18,24 @@ import type { SessionId } from './ids.js';
 export interface SessionOutput extends GenerationOutput {
   /** Ends the connection with this close (bad input, a scripted failure). */
   close(spec: CloseSpec, detail: string): void;
+  /** A turnComplete was just sent: the moment for a resumption update. */
+  turnCompleted?(): void;
+  /** The first video frame arrived: the shorter session lifetime applies from now on. */
+  videoReceived?(): void;
+}
+
+/** The state a session is restored with when it is resumed from a checkpoint. */
+export interface RestoredState {
+  readonly history: readonly ContextTurn[];
+  readonly userTurns: number;
+  readonly turnsCompleted: number;
+  readonly pendingInput: readonly ContextPart[];
+  readonly pendingCalls: readonly IssuedCall[];
+}
+
+/** What a checkpoint records of a session (see store.ts). */
+export interface SessionSnapshot extends RestoredState {
+  readonly setup: SessionConfig['setup'];
 }
 
 /** The few log calls the core makes; pino's logger satisfies it. */
@@ -37,16 +55,17 @@ export type SessionStatus = 'idle' | 'generating' | 'awaitingTool' | 'ended';
 
 export class LiveSession {
   readonly createdAt: number;
-  readonly history: ContextTurn[] = [];
-  turnsCompleted = 0;
+  readonly history: ContextTurn[];
+  turnsCompleted: number;
   /** User input turns in the history, counted as they are appended (invariant 7: no rescans). */
-  userTurns = 0;
+  userTurns: number;
   private generation: Generation | undefined;
   /** A model turn has started and its turnComplete is not sent yet. */
   private turnOpen = false;
   private readonly pendingCalls = new Map<string, IssuedCall>();
   /** Realtime input not yet part of a user turn. */
-  private pendingInput: ContextPart[] = [];
+  private pendingInput: ContextPart[];
+  private videoSeen = false;
   /** Input (or a WHEN_IDLE tool response) arrived during a turn that may not be interrupted. */
   private replyAfterTurn = false;
   private output: SessionOutput | undefined;
@@ -56,8 +75,14 @@ export class LiveSession {
     readonly id: SessionId,
     public config: SessionConfig,
     private readonly deps: LiveSessionDeps,
+    restored?: RestoredState,
   ) {
     this.createdAt = deps.clock.now();
+    this.history = restored ? [...restored.history] : [];
+    this.userTurns = restored?.userTurns ?? 0;
+    this.turnsCompleted = restored?.turnsCompleted ?? 0;
+    this.pendingInput = restored ? structuredClone([...restored.pendingInput]) : [];
+    for (const call of restored?.pendingCalls ?? []) this.pendingCalls.set(call.id, call);
   }
 
   get status(): SessionStatus {
@@ -65,6 +90,26 @@ export class LiveSession {
     if (this.generation) return 'generating';
     if (this.turnOpen) return 'awaitingTool';
     return 'idle';
+  }
+
+  /**
+   * At a resumable point: nothing generating and no blocking call unanswered (PROTOCOL.md §5.3).
+   * Unanswered NON_BLOCKING calls are part of the checkpoint.
+   */
+  get resumable(): boolean {
+    return this.status === 'idle';
+  }
+
+  /** The state a checkpoint stores. The history is shared, not copied: the store writes only its new tail. */
+  snapshot(): SessionSnapshot {
+    return {
+      setup: this.config.setup,
+      history: this.history,
+      userTurns: this.userTurns,
+      turnsCompleted: this.turnsCompleted,
+      pendingInput: structuredClone(this.pendingInput),
+      pendingCalls: [...this.pendingCalls.values()],
+    };
   }
 
   /** Ids of function calls the client has not answered yet. */
@@ -126,7 +171,13 @@ export class LiveSession {
     for (const blob of [...(ri.mediaChunks ?? []).slice(0, 1), ri.audio, ri.video]) {
       if (!blob) continue;
       const mime = blob.mimeType ?? '';
-      if (mime.startsWith('image/')) this.pendingInput.push({ kind: 'image', mimeType: mime });
+      if (mime.startsWith('image/')) {
+        this.pendingInput.push({ kind: 'image', mimeType: mime });
+        if (!this.videoSeen) {
+          this.videoSeen = true;
+          this.output?.videoReceived?.();
+        }
+      }
       else if (mime.startsWith('audio/') || mime === '') this.addAudio(base64ByteLength(blob.data ?? '') / pcmBytesPerSecond(mime));
     }
     if (ri.text !== undefined && ri.text.length > 0) {
@@ -197,12 +248,10 @@ export class LiveSession {
   }
 
   private onContextUpdate(cu: ContextUpdate): void {
-    this.config = {
-      ...this.config,
-      ...(cu.systemInstruction !== undefined ? { systemInstruction: cu.systemInstruction } : {}),
-      // Presence matters: a set-but-empty list clears the tools (PROTOCOL.md §3.5).
-      ...(cu.tools !== undefined ? { tools: cu.tools.tools ?? [] } : {}),
-    };
+    const systemInstruction = cu.systemInstruction ?? this.config.systemInstruction;
+    // Presence matters: a set-but-empty list clears the tools (PROTOCOL.md §3.5).
+    const tools = cu.tools !== undefined ? (cu.tools.tools ?? []) : this.config.tools;
+    this.config = { ...this.config, systemInstruction, tools, setup: { ...this.config.setup, systemInstruction, tools: [...tools] } };
   }
 
   private startTurn(): void {
@@ -267,6 +316,7 @@ export class LiveSession {
       if (this.pendingInput.length > 0) this.commitUserTurn();
       else this.startTurn();
     }
+    this.output?.turnCompleted?.();
   }
 
   private recordModel(generation: Generation): void {

@@ -43,6 +43,8 @@ export interface Checkpoint {
   readonly turnsCompleted: number;
   /** Realtime input received but not yet part of a turn. */
   readonly pendingInput: readonly ContextPart[];
+  /** NON_BLOCKING function calls still unanswered (blocking ones never are at a checkpoint). */
+  readonly pendingCalls?: readonly { id: string; name: string; args: Record<string, unknown>; blocking: boolean }[];
   /** Index of the last client message of the connection that committed this checkpoint (PROTOCOL.md §5.4). */
   readonly lastConsumedClientMessageIndex: number;
   readonly createdAt: number;

@@ -54,12 +54,13 @@ describe('client-initiated close', () => {
   test('a status-less client close in the middle of a streamed reply is answered with 1000 and the generation stops', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
+    // Taken now: a closed connection's session leaves the registry.
+    const entry = h.srv.server.registry.get(id);
     c.send(textTurn('slow please'));
     await c.waitFor((m) => m.serverContent?.modelTurn !== undefined);
     c.ws.close();
     await assertClosedWith(c, NORMAL);
-    const entry = h.srv.server.registry.get(id);
-    await eventually(() => entry?.endedAt !== undefined, 'the session ended');
+    await eventually(() => entry?.session.status === 'ended', 'the session ended');
     assert.equal(entry!.session.status, 'ended');
     await assertServerHealthy(h);
   });
@@ -77,7 +78,7 @@ describe('client-initiated close', () => {
     c.send(textTurn('slow please'));
     await c.waitFor((m) => m.serverContent?.modelTurn !== undefined);
     c.ws.terminate();
-    await eventually(() => h.srv.server.registry.get(id)?.endedAt !== undefined, 'the session ended');
+    await eventually(() => h.srv.server.registry.get(id) === undefined, 'the session ended');
     await assertServerHealthy(h);
   });
 });
@@ -88,6 +89,8 @@ describe('messages after the client\'s own close', () => {
   test('a frame written after the client\'s close frame is dropped (not processed, no crash)', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
+    // Taken now: a closed connection's session leaves the registry.
+    const entry = h.srv.server.registry.get(id);
     c.ws.close();
     // Straight onto the socket, behind the close frame: the server must ignore it.
     c.writeFrameToSocket(OPCODE_TEXT, Buffer.from(JSON.stringify(textTurn('after close'))));
@@ -95,8 +98,7 @@ describe('messages after the client\'s own close', () => {
     c.ws.send(JSON.stringify(textTurn('after close, via ws')));
     await assertClosedWith(c, NORMAL);
     assert.equal(c.messages.length, 1, 'nothing but setupComplete was sent');
-    const entry = h.srv.server.registry.get(id);
-    await eventually(() => entry?.endedAt !== undefined, 'the session ended');
+    await eventually(() => entry?.session.status === 'ended', 'the session ended');
     assert.deepEqual(entry!.session.history, [], 'the frame after the close was not processed');
     await assertServerHealthy(h);
   });
@@ -104,6 +106,8 @@ describe('messages after the client\'s own close', () => {
   test('a close frame and a clientContent frame in one TCP write: the clientContent is dropped', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
+    // Taken now: a closed connection's session leaves the registry.
+    const entry = h.srv.server.registry.get(id);
     const closeFrame = encodeMaskedFrame(OPCODE_CLOSE, Buffer.alloc(0));
     const late = encodeMaskedFrame(OPCODE_TEXT, Buffer.from(JSON.stringify(textTurn('late'))));
     const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
@@ -111,8 +115,7 @@ describe('messages after the client\'s own close', () => {
     const got = await c.waitClose();
     assert.equal(got.code, 1000, 'a status-less close is answered with 1000');
     assert.equal(c.messages.length, 1, 'nothing but setupComplete was sent');
-    const entry = h.srv.server.registry.get(id);
-    await eventually(() => entry?.endedAt !== undefined, 'the session ended');
+    await eventually(() => entry?.session.status === 'ended', 'the session ended');
     assert.deepEqual(entry!.session.history, []);
     await assertServerHealthy(h);
   });
@@ -120,11 +123,12 @@ describe('messages after the client\'s own close', () => {
   test('a turn immediately followed by a status-less close: 1000, and the reply being generated is abandoned cleanly', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
+    // Taken now: a closed connection's session leaves the registry.
+    const entry = h.srv.server.registry.get(id);
     c.send(textTurn('slow please'));
     c.ws.close();
     await assertClosedWith(c, NORMAL);
-    const entry = h.srv.server.registry.get(id);
-    await eventually(() => entry?.endedAt !== undefined, 'the session ended');
+    await eventually(() => entry?.session.status === 'ended', 'the session ended');
     assert.equal(entry!.session.status, 'ended');
     // Outlive the scripted reply (15 chunks, 20 ms apart) to catch a late send or a crash.
     await new Promise((r) => setTimeout(r, 350));

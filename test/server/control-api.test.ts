@@ -52,7 +52,7 @@ describe('control API', () => {
       session.close();
       await inbox.waitClose();
       const ended = (await (await fetch(`${s.url}/relive/v1/sessions/${id}`)).json()) as { status: string; connected: boolean };
-      assert.deepEqual([ended.status, ended.connected], ['ended', false]);
+      assert.deepEqual([ended.status, ended.connected], ['detached', false]);
     } finally {
       await s.close();
     }

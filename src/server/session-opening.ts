@@ -1,0 +1,96 @@
+/**
+ * The two ways a `setup` opens a session: a new one, stored with its first checkpoint, or a
+ * resumed one, restored from the checkpoint its handle names (PROTOCOL.md §5.3). Either way the
+ * result is a session with a lease on it; every refusal is the close the real service sends.
+ */
+import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
+import type { SessionConfig } from '../session/config.js';
+import { Checkpointer } from '../session/checkpointer.js';
+import { newSessionId, type SessionId } from '../session/ids.js';
+import { LiveSession, type LiveSessionDeps } from '../session/live-session.js';
+import type { ServerContext } from './context.js';
+
+export interface OpenedSession {
+  readonly session: LiveSession;
+  readonly checkpointer: Checkpointer;
+  /** Connected time of earlier connections, for the session lifetime. */
+  readonly connectedMsBefore: number;
+  readonly videoSeen: boolean;
+  /** The checkpoint the first resumption update names. */
+  readonly seq: number;
+  readonly resumed: boolean;
+}
+
+export type OpenResult = { ok: true; opened: OpenedSession } | { ok: false; close: CloseSpec; detail: string };
+
+/** Someone holding the session now, who must let go before it is resumed elsewhere. */
+export interface Holder {
+  /** Closes the holder's connection (1008, "Session resumed on another connection.") and resolves once its last write is done. */
+  yieldSession(): Promise<void>;
+}
+
+const notFound = (detail: string): OpenResult => ({ ok: false, close: CloseReasons.sessionNotFound, detail });
+
+export async function createSession(ctx: ServerContext, config: SessionConfig, principal: string, deps: LiveSessionDeps): Promise<OpenResult> {
+  const id = newSessionId();
+  const now = ctx.clock.now();
+  await ctx.store.create(
+    { id, principal, model: config.model, createdAt: now, connectedMs: 0, videoSeen: false },
+    { seq: 1, setup: config.setup, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: now },
+  );
+  const session = new LiveSession(id, config, deps);
+  return {
+    ok: true,
+    opened: { session, checkpointer: new Checkpointer(ctx.store, id, 1, 0, 1), connectedMsBefore: 0, videoSeen: false, seq: 1, resumed: false },
+  };
+}
+
+export async function resumeSession(
+  ctx: ServerContext,
+  handle: string,
+  config: SessionConfig,
+  principal: string,
+  deps: LiveSessionDeps,
+  holder: (id: string) => Holder | undefined,
+): Promise<OpenResult> {
+  const target = ctx.handles.verify(handle, principal);
+  if (!target) return notFound('handle forged, garbled or of another principal');
+  const record = await ctx.store.get(target.sessionId);
+  if (!record || record.status === 'ended') return notFound('session unknown or ended');
+  const now = ctx.clock.now();
+  if (record.lastDetachedAt !== undefined && now - record.lastDetachedAt > ctx.lifetimes.handleTtlMs) {
+    return notFound('handle expired');
+  }
+  if (target.seq > record.latestSeq) return notFound('checkpoint no longer exists');
+  if (record.model !== config.model) {
+    return { ok: false, close: CloseReasons.invalidArgument, detail: `resume with model ${config.model}, session has ${record.model}` };
+  }
+  const current = holder(record.id);
+  if (current) {
+    // The real service rejects; relive hands over by default (LiveKit reconnects before its old socket closes).
+    if (ctx.strict) return { ok: false, close: CloseReasons.internal, detail: 'session held by another connection (strict: reject)' };
+    await current.yieldSession();
+  }
+  const token = await ctx.store.acquireLease(record.id);
+  const restored = await ctx.store.rewind(record.id, target.seq, token);
+  if (!restored) return notFound('checkpoint vanished');
+  const { checkpoint, history } = restored;
+  const session = new LiveSession(record.id as SessionId, config, deps, {
+    history,
+    userTurns: checkpoint.userTurns,
+    turnsCompleted: checkpoint.turnsCompleted,
+    pendingInput: checkpoint.pendingInput,
+    pendingCalls: checkpoint.pendingCalls ?? [],
+  });
+  return {
+    ok: true,
+    opened: {
+      session,
+      checkpointer: new Checkpointer(ctx.store, record.id, token, checkpoint.turnCount, checkpoint.seq),
+      connectedMsBefore: record.connectedMs,
+      videoSeen: record.videoSeen,
+      seq: checkpoint.seq,
+      resumed: true,
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The rules both SessionStore implementations enforce before they write anything, so a rejected
+ * write leaves the store exactly as it was.
+ */
+import { FencedError, type Checkpoint, type CommitRequest } from '../session/store.js';
+
+/** Throws FencedError when a lease newer than `leaseToken` has been taken. */
+export function assertLease(sessionId: string, storedToken: number, leaseToken: number): void {
+  if (storedToken > leaseToken) throw new FencedError(sessionId);
+}
+
+/**
+ * The first checkpoint is seq 1 with an empty history: `create` has no turns to store, so a
+ * turnCount above 0 would name log entries that do not exist.
+ */
+export function assertFirstCheckpoint(sessionId: string, first: Checkpoint): void {
+  if (first.seq !== 1 || first.turnCount !== 0) {
+    throw new Error(`session ${sessionId}: the first checkpoint must have seq 1 and turnCount 0 (got seq ${first.seq}, turnCount ${first.turnCount})`);
+  }
+}
+
+/**
+ * A commit names a newer checkpoint, and its new turns start exactly where the newest checkpoint's
+ * history ends: the log never has gaps and is never overwritten.
+ */
+export function assertContinues(request: CommitRequest, latestSeq: number, latestTurnCount: number): void {
+  const { sessionId, checkpoint, newTurns } = request;
+  if (checkpoint.seq <= latestSeq) {
+    throw new Error(`session ${sessionId}: checkpoint ${checkpoint.seq} is not newer than checkpoint ${latestSeq}`);
+  }
+  const start = checkpoint.turnCount - newTurns.length;
+  if (start !== latestTurnCount) {
+    throw new Error(
+      `session ${sessionId}: ${newTurns.length} new turns for turnCount ${checkpoint.turnCount} would start at ${start}, but the log holds ${latestTurnCount}`,
+    );
+  }
+}

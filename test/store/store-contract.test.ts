@@ -1,0 +1,469 @@
+/**
+ * The SessionStore contract (src/session/store.ts), run against every implementation, then what
+ * only a file-backed store can show: durability, several nodes on one file, commit cost, WAL.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import type { ContextTurn } from '../../src/session/context.js';
+import { FencedError, type Checkpoint, type SessionRecord, type SessionStore } from '../../src/session/store.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
+import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
+
+const tempDirs: string[] = [];
+after(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'relive-store-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function newRecord(id: string, createdAt = 1_000): Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'lastDetachedAt' | 'status'> {
+  return { id, principal: 'sha256:alice', model: 'models/gemini-live-2.5-flash-preview', createdAt, connectedMs: 0, videoSeen: false };
+}
+
+function checkpoint(seq: number, turnCount: number, extra: Partial<Checkpoint> = {}): Checkpoint {
+  return {
+    seq,
+    setup: { model: 'models/gemini-live-2.5-flash-preview', generationConfig: { responseModalities: ['TEXT'] } },
+    turnCount,
+    userTurns: Math.ceil(turnCount / 2),
+    turnsCompleted: Math.floor(turnCount / 2),
+    pendingInput: [],
+    lastConsumedClientMessageIndex: seq * 10,
+    createdAt: 2_000 + seq,
+    ...extra,
+  };
+}
+
+function turn(text: string, role: ContextTurn['role'] = 'user'): ContextTurn {
+  return { role, parts: [{ kind: 'text', text }] };
+}
+
+const user = (text: string) => turn(text, 'user');
+const model = (text: string) => turn(text, 'model');
+
+/** Creates session `id` (lease token 1) and commits `turns` as checkpoint 2. */
+async function sessionWith(store: SessionStore, id: string, turns: ContextTurn[]): Promise<void> {
+  await store.create(newRecord(id), checkpoint(1, 0));
+  await store.commit({ sessionId: id, leaseToken: 1, newTurns: turns, checkpoint: checkpoint(2, turns.length) });
+}
+
+function contract(name: string, make: () => Promise<SessionStore>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let store: SessionStore;
+    beforeEach(async () => {
+      store = await make();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    test('create stores the record with lease token 1, latest seq 1, open and attached', async () => {
+      await store.create(newRecord('s1', 1_234), checkpoint(1, 0));
+      assert.deepEqual(await store.get('s1'), {
+        ...newRecord('s1', 1_234),
+        lastDetachedAt: undefined,
+        status: 'open',
+        leaseToken: 1,
+        latestSeq: 1,
+      });
+    });
+
+    test('create stores the first checkpoint with an empty history', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      assert.deepEqual(await store.load('s1', 1), { checkpoint: checkpoint(1, 0), history: [] });
+    });
+
+    test('get of an unknown session is undefined', async () => {
+      assert.equal(await store.get('nope'), undefined);
+    });
+
+    test('create of an existing id is refused', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await assert.rejects(store.create(newRecord('s1'), checkpoint(1, 0)), /already exists/);
+    });
+
+    test('create refuses a first checkpoint that names turns it cannot store', async () => {
+      await assert.rejects(store.create(newRecord('s1'), checkpoint(1, 2)), /seq 1 and turnCount 0/);
+      assert.equal(await store.get('s1'), undefined);
+    });
+
+    test('acquireLease increments the token and clears lastDetachedAt', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.detach('s1', 1, 5_000, 100, false);
+      assert.equal(await store.acquireLease('s1'), 2);
+      assert.equal(await store.acquireLease('s1'), 3);
+      const record = await store.get('s1');
+      assert.equal(record?.leaseToken, 3);
+      assert.equal(record?.lastDetachedAt, undefined);
+    });
+
+    test('acquireLease of an unknown session is refused', async () => {
+      await assert.rejects(store.acquireLease('nope'), /does not exist/);
+    });
+
+    test('commit appends turns and each checkpoint loads with exactly its history', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('a'), model('b')], checkpoint: checkpoint(2, 2) });
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('c'), model('d')], checkpoint: checkpoint(3, 4) });
+      assert.equal((await store.get('s1'))?.latestSeq, 3);
+      assert.deepEqual(await store.load('s1', 3), { checkpoint: checkpoint(3, 4), history: [user('a'), model('b'), user('c'), model('d')] });
+      assert.deepEqual(await store.load('s1', 2), { checkpoint: checkpoint(2, 2), history: [user('a'), model('b')] });
+    });
+
+    test('a checkpoint round-trips every field it carries', async () => {
+      const rich = checkpoint(2, 1, {
+        setup: {
+          model: 'models/m',
+          systemInstruction: { parts: [{ text: 'Be brief.' }] },
+          tools: [{ functionDeclarations: [{ name: 'lookup', parameters: { type: 'OBJECT', properties: { q: { type: 'STRING' } } } }] }],
+        },
+        pendingInput: [
+          { kind: 'audio', seconds: 1.5, transcript: 'hi' },
+          { kind: 'image', mimeType: 'image/jpeg' },
+        ],
+        pendingCalls: [{ id: 'c1', name: 'lookup', args: { q: 'x' }, blocking: false }],
+      });
+      const calling: ContextTurn = { role: 'model', parts: [{ kind: 'functionCall', id: 'c1', name: 'lookup', args: { q: 'x', n: [1, 2] } }] };
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [calling], checkpoint: rich });
+      assert.deepEqual(await store.load('s1', 2), { checkpoint: rich, history: [calling] });
+    });
+
+    test('a commit with no new turns records a checkpoint over the same history', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [], checkpoint: checkpoint(3, 1, { lastConsumedClientMessageIndex: 99 }) });
+      assert.deepEqual(await store.load('s1', 3), { checkpoint: checkpoint(3, 1, { lastConsumedClientMessageIndex: 99 }), history: [user('a')] });
+    });
+
+    test('a commit with a stale lease token fails with FencedError and writes nothing', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      assert.equal(await store.acquireLease('s1'), 2);
+      await assert.rejects(
+        store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('stale'), user('stale')], checkpoint: checkpoint(3, 3) }),
+        FencedError,
+      );
+      assert.equal((await store.get('s1'))?.latestSeq, 2);
+      assert.equal(await store.load('s1', 3), undefined);
+      // The log did not grow: the holder's commit takes the same positions.
+      await store.commit({ sessionId: 's1', leaseToken: 2, newTurns: [model('b')], checkpoint: checkpoint(3, 2) });
+      assert.deepEqual((await store.load('s1', 3))?.history, [user('a'), model('b')]);
+    });
+
+    test('a commit whose turns do not continue the log is refused and writes nothing', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      await assert.rejects(
+        store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('gap')], checkpoint: checkpoint(3, 3) }),
+        /start at 2, but the log holds 1/,
+      );
+      await assert.rejects(
+        store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('overlap')], checkpoint: checkpoint(3, 1) }),
+        /start at 0, but the log holds 1/,
+      );
+      assert.equal((await store.get('s1'))?.latestSeq, 2);
+      assert.deepEqual((await store.load('s1', 2))?.history, [user('a')]);
+    });
+
+    test('a commit of a checkpoint that is not newer is refused', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      await assert.rejects(
+        store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('b')], checkpoint: checkpoint(2, 2) }),
+        /not newer than checkpoint 2/,
+      );
+      assert.deepEqual(await store.load('s1', 2), { checkpoint: checkpoint(2, 1), history: [user('a')] });
+    });
+
+    test('a commit to an unknown session is refused', async () => {
+      await assert.rejects(store.commit({ sessionId: 'nope', leaseToken: 1, newTurns: [], checkpoint: checkpoint(2, 0) }), /does not exist/);
+    });
+
+    test('rewind to an older checkpoint drops later checkpoints and turns, and a later commit continues from it', async () => {
+      await sessionWith(store, 's1', [user('a'), model('b')]);
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('c'), model('d')], checkpoint: checkpoint(3, 4) });
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('e'), model('f')], checkpoint: checkpoint(4, 6) });
+      const token = await store.acquireLease('s1');
+
+      assert.deepEqual(await store.rewind('s1', 2, token), { checkpoint: checkpoint(2, 2), history: [user('a'), model('b')] });
+      assert.equal((await store.get('s1'))?.latestSeq, 2);
+      assert.equal(await store.load('s1', 3), undefined);
+      assert.equal(await store.load('s1', 4), undefined);
+
+      await store.commit({ sessionId: 's1', leaseToken: token, newTurns: [user('x'), model('y')], checkpoint: checkpoint(3, 4) });
+      assert.deepEqual(await store.load('s1', 3), { checkpoint: checkpoint(3, 4), history: [user('a'), model('b'), user('x'), model('y')] });
+    });
+
+    test('rewind to the newest checkpoint changes nothing', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      assert.deepEqual(await store.rewind('s1', 2, 1), { checkpoint: checkpoint(2, 1), history: [user('a')] });
+      assert.deepEqual(await store.load('s1', 2), { checkpoint: checkpoint(2, 1), history: [user('a')] });
+    });
+
+    test('rewind to an unknown checkpoint or session is undefined and changes nothing', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      assert.equal(await store.rewind('s1', 7, 1), undefined);
+      assert.equal(await store.rewind('nope', 1, 1), undefined);
+      assert.equal((await store.get('s1'))?.latestSeq, 2);
+    });
+
+    test('rewind with a stale lease token fails with FencedError and changes nothing', async () => {
+      await sessionWith(store, 's1', [user('a')]);
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('b')], checkpoint: checkpoint(3, 2) });
+      await store.acquireLease('s1');
+      await assert.rejects(store.rewind('s1', 2, 1), FencedError);
+      assert.equal((await store.get('s1'))?.latestSeq, 3);
+      assert.deepEqual((await store.load('s1', 3))?.history, [user('a'), model('b')]);
+    });
+
+    test('load of an unknown session or checkpoint is undefined', async () => {
+      await sessionWith(store, 's1', []);
+      assert.equal(await store.load('s1', 9), undefined);
+      assert.equal(await store.load('nope', 1), undefined);
+    });
+
+    test('detach sets lastDetachedAt and adds connected time; video once seen stays seen', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.detach('s1', 1, 10_000, 4_000, true);
+      const token = await store.acquireLease('s1');
+      await store.detach('s1', token, 20_000, 2_500, false);
+      const record = await store.get('s1');
+      assert.equal(record?.lastDetachedAt, 20_000);
+      assert.equal(record?.connectedMs, 6_500);
+      assert.equal(record?.videoSeen, true);
+    });
+
+    test('detach with a stale lease token fails with FencedError and changes nothing', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.acquireLease('s1');
+      await assert.rejects(store.detach('s1', 1, 10_000, 4_000, true), FencedError);
+      const record = await store.get('s1');
+      assert.equal(record?.lastDetachedAt, undefined);
+      assert.equal(record?.connectedMs, 0);
+      assert.equal(record?.videoSeen, false);
+    });
+
+    test('end marks the session ended as of its time', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.end('s1', 1, 30_000);
+      const record = await store.get('s1');
+      assert.equal(record?.status, 'ended');
+      assert.equal(record?.lastDetachedAt, 30_000);
+    });
+
+    test('end with a stale lease token fails with FencedError', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.acquireLease('s1');
+      await assert.rejects(store.end('s1', 1, 30_000), FencedError);
+      assert.equal((await store.get('s1'))?.status, 'open');
+    });
+
+    test('list gives the newest created sessions first, at most limit', async () => {
+      await store.create(newRecord('old', 1_000), checkpoint(1, 0));
+      await store.create(newRecord('new', 3_000), checkpoint(1, 0));
+      await store.create(newRecord('mid', 2_000), checkpoint(1, 0));
+      assert.deepEqual((await store.list(10)).map((r) => r.id), ['new', 'mid', 'old']);
+      assert.deepEqual((await store.list(2)).map((r) => r.id), ['new', 'mid']);
+      assert.deepEqual(await store.list(0), []);
+      assert.equal((await store.list(Infinity)).length, 3);
+      assert.deepEqual((await store.list(1))[0], await store.get('new'));
+    });
+
+    test('expire removes only sessions detached before the cutoff, with their history', async () => {
+      await sessionWith(store, 'old', [user('a')]);
+      await sessionWith(store, 'recent', [user('b')]);
+      await sessionWith(store, 'attached', [user('c')]);
+      await sessionWith(store, 'ended', [user('d')]);
+      await store.detach('old', 1, 1_000, 10, false);
+      await store.detach('recent', 1, 5_000, 10, false);
+      await store.end('ended', 1, 2_000);
+
+      assert.equal(await store.expire(3_000), 2);
+      assert.equal(await store.get('old'), undefined);
+      assert.equal(await store.get('ended'), undefined);
+      assert.equal(await store.load('old', 2), undefined);
+      assert.deepEqual((await store.list(10)).map((r) => r.id).sort(), ['attached', 'recent']);
+      assert.deepEqual((await store.load('recent', 2))?.history, [user('b')]);
+      assert.equal(await store.expire(3_000), 0);
+    });
+
+    test('an expired id can be created again from scratch', async () => {
+      await sessionWith(store, 's1', [user('old')]);
+      await store.detach('s1', 1, 1_000, 0, false);
+      await store.expire(2_000);
+      await sessionWith(store, 's1', [user('new')]);
+      assert.deepEqual((await store.load('s1', 2))?.history, [user('new')]);
+    });
+
+    test('meta values are kept, overwritten, and undefined when never set', async () => {
+      assert.equal(await store.getMeta('handle-secret'), undefined);
+      await store.setMeta('handle-secret', 'one');
+      await store.setMeta('handle-secret', 'two');
+      assert.equal(await store.getMeta('handle-secret'), 'two');
+    });
+
+    test('values handed in or out cannot be mutated into the store', async () => {
+      const turns = [user('a')];
+      const cp = checkpoint(2, 1, { pendingInput: [{ kind: 'text', text: 'pending' }] });
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: turns, checkpoint: cp });
+      // The caller keeps mutating what it committed …
+      turns[0]!.parts.push({ kind: 'text', text: 'later' });
+      (cp.pendingInput as unknown as unknown[]).length = 0;
+      // … and what it loaded.
+      const loaded = await store.load('s1', 2);
+      assert.ok(loaded);
+      loaded.history[0]!.parts.length = 0;
+      (loaded.checkpoint.setup as { model: string }).model = 'mutated';
+      (loaded.checkpoint as { turnCount: number }).turnCount = 0;
+      const record = await store.get('s1');
+      (record as { leaseToken: number }).leaseToken = 99;
+      ((await store.list(1))[0] as { status: string }).status = 'ended';
+
+      assert.deepEqual(await store.load('s1', 2), {
+        checkpoint: checkpoint(2, 1, { pendingInput: [{ kind: 'text', text: 'pending' }] }),
+        history: [user('a')],
+      });
+      assert.equal((await store.get('s1'))?.leaseToken, 1);
+      assert.equal((await store.get('s1'))?.status, 'open');
+    });
+  });
+}
+
+contract('memory', async () => new MemoryStore());
+contract('sqlite', async () => SqliteStore.open(join(await tempDir(), 'nested', 'relive.db')));
+
+describe('SqliteStore on a file', () => {
+  let path: string;
+  const open: SessionStore[] = [];
+  const openStoreAt = (p: string): SqliteStore => {
+    const store = SqliteStore.open(p);
+    open.push(store);
+    return store;
+  };
+  beforeEach(async () => {
+    path = join(await tempDir(), 'relive.db');
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  test('data survives closing and reopening the file', async () => {
+    const first = openStoreAt(path);
+    await sessionWith(first, 's1', [user('a'), model('b')]);
+    await first.detach('s1', 1, 7_000, 3_000, true);
+    await first.setMeta('handle-secret', 'k');
+    await first.close();
+
+    const second = openStoreAt(path);
+    assert.deepEqual(await second.load('s1', 2), { checkpoint: checkpoint(2, 2), history: [user('a'), model('b')] });
+    assert.deepEqual(await second.get('s1'), {
+      ...newRecord('s1'),
+      lastDetachedAt: 7_000,
+      connectedMs: 3_000,
+      videoSeen: true,
+      status: 'open',
+      leaseToken: 1,
+      latestSeq: 2,
+    });
+    assert.equal(await second.getMeta('handle-secret'), 'k');
+  });
+
+  test('two stores on one file see each other’s commits, and the newer lease fences the older', async () => {
+    const nodeA = openStoreAt(path);
+    const nodeB = openStoreAt(path);
+    await sessionWith(nodeA, 's1', [user('a')]);
+    assert.deepEqual((await nodeB.load('s1', 2))?.history, [user('a')]);
+
+    // The session moves to node B; node A has not noticed yet.
+    const tokenB = await nodeB.acquireLease('s1');
+    await assert.rejects(nodeA.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('from A')], checkpoint: checkpoint(3, 2) }), FencedError);
+    await assert.rejects(nodeA.detach('s1', 1, 9_000, 1_000, false), FencedError);
+    await nodeB.commit({ sessionId: 's1', leaseToken: tokenB, newTurns: [model('from B')], checkpoint: checkpoint(3, 2) });
+
+    assert.deepEqual((await nodeA.load('s1', 3))?.history, [user('a'), model('from B')]);
+    assert.equal((await nodeA.get('s1'))?.leaseToken, tokenB);
+  });
+
+  test('WAL journal mode is on and the schema version is recorded', async () => {
+    const store = openStoreAt(path);
+    await store.create(newRecord('s1'), checkpoint(1, 0));
+    assert.ok(existsSync(`${path}-wal`));
+    const raw = new Database(path, { readonly: true });
+    try {
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.deepEqual(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: String(SCHEMA_VERSION) });
+    } finally {
+      raw.close();
+    }
+    await assert.rejects(store.setMeta('schema_version', '0'), /reserved/);
+  });
+
+  test('a file from a newer schema version is refused', async () => {
+    await openStoreAt(path).close();
+    const raw = new Database(path);
+    raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION + 1));
+    raw.close();
+    assert.throws(() => SqliteStore.open(path), /newer than this relive supports/);
+  });
+
+  test('a commit’s time does not grow with the length of the history', async (t) => {
+    const store = openStoreAt(path);
+    await store.create(newRecord('long'), checkpoint(1, 0));
+    const commits = 2_000;
+    const micros: number[] = [];
+    for (let i = 0; i < commits; i++) {
+      const newTurn = i % 2 === 0 ? user(`question ${i} `.repeat(8)) : model(`answer ${i} `.repeat(20));
+      const started = process.hrtime.bigint();
+      await store.commit({ sessionId: 'long', leaseToken: 1, newTurns: [newTurn], checkpoint: checkpoint(i + 2, i + 1) });
+      micros.push(Number(process.hrtime.bigint() - started) / 1_000);
+    }
+    const firstMedian = median(micros.slice(0, 100));
+    const lastMedian = median(micros.slice(-100));
+    t.diagnostic(`1-turn commit median: first 100 ${firstMedian.toFixed(0)} µs, last 100 ${lastMedian.toFixed(0)} µs, all ${median(micros).toFixed(0)} µs`);
+    assert.equal((await store.load('long', commits + 1))?.history.length, commits);
+    assert.ok(lastMedian <= firstMedian * 3, `commit median grew from ${firstMedian.toFixed(0)} µs to ${lastMedian.toFixed(0)} µs`);
+  });
+});
+
+describe('openStore', () => {
+  test('memory gives a MemoryStore', async () => {
+    const store = openStore('memory');
+    assert.ok(store instanceof MemoryStore);
+    await store.close();
+  });
+
+  test('sqlite:PATH and a bare path give a SqliteStore on that file', async () => {
+    const dir = await tempDir();
+    for (const spec of [`sqlite:${join(dir, 'a', 'x.db')}`, join(dir, 'b', 'y.db')]) {
+      const store = openStore(spec);
+      assert.ok(store instanceof SqliteStore);
+      await store.close();
+    }
+    assert.ok(existsSync(join(dir, 'a', 'x.db')));
+    assert.ok(existsSync(join(dir, 'b', 'y.db')));
+  });
+
+  test('the default spec is a SQLite file under ./.relive', () => {
+    assert.equal(DEFAULT_STORE_SPEC, 'sqlite:./.relive/relive.db');
+  });
+
+  test('an unknown scheme or an empty spec is refused with a clear error', () => {
+    assert.throws(() => openStore('redis://localhost:6379'), /unknown scheme "redis".*supported: memory, sqlite:PATH/);
+    assert.throws(() => openStore('sqlite:'), /names no file/);
+    assert.throws(() => openStore(' '), /empty spec/);
+  });
+});
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
