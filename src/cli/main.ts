@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
+import { ScaledClock } from '../session/clock.js';
+import { openStore } from '../store/open-store.js';
 import { runChat } from './chat.js';
 import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
 
@@ -42,22 +44,45 @@ async function serve(argv: string[]): Promise<number> {
   }
   const logger = pino({ name: 'relive', level: parsed.logLevel });
   const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
-  const server = createServer({ ...parsed.options, scenario, logger });
+  const store = openStore(parsed.storeSpec);
+  const clock = parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
+  const server = createServer({ ...parsed.options, scenario, logger, store, clock });
   const { url } = await server.listen();
   logger.info(
-    { url, mode: 'emulator', script: parsed.scriptPath, strict: parsed.options.strict ?? false, apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any' },
+    {
+      url,
+      mode: 'emulator',
+      store: parsed.storeSpec,
+      timeScale: parsed.timeScale,
+      script: parsed.scriptPath,
+      strict: parsed.options.strict ?? false,
+      apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any',
+    },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
   );
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
-      logger.info({ signal }, 'shutting down');
-      server.close().then(resolve, resolve);
+      // A second signal while draining means: stop now.
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: closing at once');
+        server.close().then(resolve, resolve);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'draining: goAway to every connection, new ones refused');
+      server.drain(parsed.drainNoticeMs).then(resolve, (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'drain failed');
+        resolve();
+      });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
+  logger.info({}, 'stopped');
   return 0;
 }
+
 
 async function chat(argv: string[]): Promise<number> {
   const { values } = parseArgs({

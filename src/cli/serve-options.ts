@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Level } from 'pino';
 import type { ServerOptions } from '../server/options.js';
+import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
 
 export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator mode)
 
@@ -23,6 +24,17 @@ Options:
   --max-frame-bytes N     largest client frame accepted (default 15728640 = 15 MiB)
   --setup-timeout SECONDS close connections that send no setup in time (default 30)
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
+
+Sessions:
+  --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db) or memory (env RELIVE_STORE)
+  --secret SECRET         signs resumption handles (env RELIVE_SECRET); default a random one kept in the store
+  --connection-lifetime S seconds a connection lasts (default 590)
+  --goaway-notice S       seconds between goAway and the close (default 50)
+  --session-lifetime-audio S  connected seconds a session lasts without compression (default 900)
+  --session-lifetime-video S  the same once video was received (default 120)
+  --handle-ttl S          seconds a handle stays valid after the last connection ends (default 7200)
+  --drain-notice S        goAway notice on SIGTERM/SIGINT (default: the goAway notice)
+  --time-scale N          run every deadline N times faster (e.g. 60: a 590 s lifetime lasts 9.8 s)
   -h, --help              show this help
 `;
 
@@ -30,6 +42,9 @@ export interface ServeArgs {
   options: ServerOptions;
   scriptPath: string | undefined;
   logLevel: Level | 'silent';
+  storeSpec: string;
+  timeScale: number | undefined;
+  drainNoticeMs: number | undefined;
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArgs | { help: true } {
@@ -45,6 +60,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'max-frame-bytes': { type: 'string' },
       'setup-timeout': { type: 'string' },
       'log-level': { type: 'string' },
+      store: { type: 'string' },
+      secret: { type: 'string' },
+      'connection-lifetime': { type: 'string' },
+      'goaway-notice': { type: 'string' },
+      'session-lifetime-audio': { type: 'string' },
+      'session-lifetime-video': { type: 'string' },
+      'handle-ttl': { type: 'string' },
+      'drain-notice': { type: 'string' },
+      'time-scale': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -60,7 +84,20 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new Error(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
   }
+  const seconds = (name: keyof typeof values): number | undefined => {
+    const n = num(values[name] as string | undefined, name);
+    return n === undefined ? undefined : n * 1000;
+  };
+  const lifetimes = {
+    connectionMs: seconds('connection-lifetime'),
+    goAwayNoticeMs: seconds('goaway-notice'),
+    sessionAudioMs: seconds('session-lifetime-audio'),
+    sessionVideoMs: seconds('session-lifetime-video'),
+    handleTtlMs: seconds('handle-ttl'),
+  };
   const options: ServerOptions = {
+    lifetimes: Object.fromEntries(Object.entries(lifetimes).filter(([, v]) => v !== undefined)),
+    secret: values.secret ?? env.RELIVE_SECRET,
     host: values.host ?? env.RELIVE_HOST,
     port,
     apiKeys: keysSpec ? readKeys(keysSpec) : undefined,
@@ -69,7 +106,14 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     maxFrameBytes,
     setupTimeoutMs: setupTimeout === undefined ? undefined : setupTimeout * 1000,
   };
-  return { options, scriptPath: values.script, logLevel };
+  return {
+    options,
+    scriptPath: values.script,
+    logLevel,
+    storeSpec: values.store ?? env.RELIVE_STORE ?? DEFAULT_STORE_SPEC,
+    timeScale: num(values['time-scale'], 'time-scale'),
+    drainNoticeMs: seconds('drain-notice'),
+  };
 }
 
 /** A comma-separated list, or the path of a file with one key a line (# comments allowed). */

@@ -3,55 +3,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
 import { parseServeArgs } from '../../src/cli/serve-options.js';
+import { BIN, eventually, startBin } from '../helpers/bin.js';
 import { Inbox, sdk } from '../helpers/server.js';
-
-const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function startBin(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let buffer = '';
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        const entry = JSON.parse(line) as { url?: string; msg: string };
-        if (entry.url && entry.msg.startsWith('relive listening')) resolve(entry.url);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  running.add(child);
-  void exited.then(() => running.delete(child));
-  return { child, lines, listening, exited };
-}
-
-/** Children still running when a test fails would keep the test process alive. */
-const running = new Set<ReturnType<typeof spawn>>();
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('relive serve', () => {
   test('starts on the embedded defaults, logs its URL and how to point clients at it, serves, and exits 0 on SIGTERM', async () => {
-    const bin = startBin(['--port', '0']);
+    const dir = mkdtempSync(join(tmpdir(), 'relive-cli-'));
+    // The embedded defaults, but for the store's place: tests must not share ./.relive/.
+    const bin = startBin(['--port', '0', '--store', `sqlite:${join(dir, 'relive.db')}`]);
     const url = await bin.listening;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(bin.lines.some((l) => l.includes('GOOGLE_GEMINI_BASE_URL=') && l.includes('httpOptions')));
@@ -73,7 +35,7 @@ describe('relive serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'relive-cli-'));
     const script = join(dir, 'scenario.yaml');
     writeFileSync(script, 'rules:\n  - match: { text: ping }\n    reply: [{ text: pong }]\n');
-    const bin = startBin(['--script', script], { RELIVE_PORT: '0' });
+    const bin = startBin(['--script', script], { RELIVE_PORT: '0', RELIVE_STORE: 'memory' });
     const url = await bin.listening;
     const inbox = new Inbox();
     const session = await sdk(url).live.connect({ model: 'gemini-live-2.5-flash-preview', config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
