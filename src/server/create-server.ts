@@ -149,6 +149,11 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       const secret = options.secret ?? (await store.getMeta(SECRET_KEY)) ?? HandleCodec.newSecret();
       if (!options.secret) await store.setMeta(SECRET_KEY, secret);
       handles = new HandleCodec(Buffer.from(secret));
+      // Sessions a killed process left attached: their handle validity starts now.
+      if (options.releaseOrphans !== false) {
+        const released = await store.releaseOrphans(clock.now());
+        if (released > 0) log.info({ released }, 'sessions left attached by a previous process released');
+      }
       const host = options.host ?? DEFAULTS.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);

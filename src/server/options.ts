@@ -51,6 +51,11 @@ export interface ServerOptions {
   secret?: string;
   /** Connection and session lifetimes, goAway notice, handle validity; PROTOCOL.md's defaults. */
   lifetimes?: Partial<Lifetimes>;
+  /**
+   * At listen(), count sessions a dead process left attached as detached now (default true). Turn it
+   * off when several servers share one store: they would release each other's live sessions.
+   */
+  releaseOrphans?: boolean;
   /** Close at the connection lifetime: 'aborted' (1008, default) or 'deadline' (1011), both seen from Google. */
   lifetimeClose?: 'aborted' | 'deadline';
 }

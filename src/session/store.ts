@@ -103,6 +103,13 @@ export interface SessionStore {
   /** Sessions, newest first, at most `limit`. */
   list(limit: number): Promise<SessionRecord[]>;
 
+  /**
+   * Sessions left attached by a process that died have no detach time, so their handles would
+   * never expire. A single node calls this at start: every attached session counts as detached at
+   * `at`. (A cluster needs lease expiry instead.) Returns how many were released.
+   */
+  releaseOrphans(at: number): Promise<number>;
+
   /** Deletes sessions detached before `detachedBefore` (their handles have expired). Returns how many. */
   expire(detachedBefore: number): Promise<number>;
 

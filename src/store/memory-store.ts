@@ -115,6 +115,18 @@ export class MemoryStore implements SessionStore {
     entry.record.lastDetachedAt = at;
   }
 
+  async releaseOrphans(at: number): Promise<number> {
+    this.assertOpen();
+    let released = 0;
+    for (const { record } of this.sessions.values()) {
+      if (record.lastDetachedAt === undefined) {
+        record.lastDetachedAt = at;
+        released++;
+      }
+    }
+    return released;
+  }
+
   async list(limit: number): Promise<SessionRecord[]> {
     this.assertOpen();
     return [...this.sessions.values()]

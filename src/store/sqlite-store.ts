@@ -227,6 +227,10 @@ export class SqliteStore implements SessionStore {
     });
   }
 
+  async releaseOrphans(at: number): Promise<number> {
+    return this.statements.releaseOrphans.run(at).changes;
+  }
+
   async list(limit: number): Promise<SessionRecord[]> {
     // LIMIT -1 is SQLite's "no limit", for list(Infinity).
     const rows = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : limit > 0 ? -1 : 0;
@@ -272,6 +276,7 @@ function prepareStatements(db: Database.Database) {
       'UPDATE sessions SET last_detached_at = ?, connected_ms = connected_ms + ?, video_seen = max(video_seen, ?) WHERE id = ?',
     ),
     end: db.prepare<[number, string]>("UPDATE sessions SET status = 'ended', last_detached_at = ? WHERE id = ?"),
+    releaseOrphans: db.prepare<[number]>('UPDATE sessions SET last_detached_at = ? WHERE last_detached_at IS NULL'),
     list: db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     insertTurn: db.prepare<[string, number, string]>('INSERT INTO turns (session_id, idx, json) VALUES (?, ?, ?)'),
     history: db.prepare<[string, number], { json: string }>('SELECT json FROM turns WHERE session_id = ? AND idx < ? ORDER BY idx'),

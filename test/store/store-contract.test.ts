@@ -107,6 +107,16 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       assert.equal(record?.lastDetachedAt, undefined);
     });
 
+    test('releaseOrphans dates sessions left attached, and only those', async () => {
+      await store.create(newRecord('attached'), checkpoint(1, 0));
+      await store.create(newRecord('detached'), checkpoint(1, 0));
+      await store.detach('detached', 1, 5_000, 100, false);
+      assert.equal(await store.releaseOrphans(9_000), 1);
+      assert.equal((await store.get('attached'))?.lastDetachedAt, 9_000);
+      assert.equal((await store.get('detached'))?.lastDetachedAt, 5_000);
+      assert.equal(await store.releaseOrphans(10_000), 0);
+    });
+
     test('acquireLease of an unknown session is refused', async () => {
       await assert.rejects(store.acquireLease('nope'), /does not exist/);
     });
