@@ -77,6 +77,7 @@ export async function resumeSession(
   const { checkpoint, history } = restored;
   const session = new LiveSession(record.id as SessionId, config, deps, {
     history,
+    firstTurn: checkpoint.firstTurn ?? 0,
     userTurns: checkpoint.userTurns,
     turnsCompleted: checkpoint.turnsCompleted,
     pendingInput: checkpoint.pendingInput,

@@ -28,13 +28,16 @@ export class Checkpointer {
    * queued behind earlier ones. Resolves with the checkpoint's seq once it is durable.
    */
   commit(snapshot: SessionSnapshot, lastConsumedClientMessageIndex: number, now: number): Promise<number> {
-    const turnCount = snapshot.history.length;
-    const newTurns = snapshot.history.slice(this.persistedTurns, turnCount);
+    // The history holds the log's turns from firstTurn on; compression may have dropped turns that
+    // were never committed, and those are simply skipped.
+    const turnCount = snapshot.firstTurn + snapshot.history.length;
+    const newTurns = snapshot.history.slice(Math.max(0, this.persistedTurns - snapshot.firstTurn));
     const seq = ++this.seq;
     const checkpoint: Checkpoint = {
       seq,
       setup: snapshot.setup,
       turnCount,
+      ...(snapshot.firstTurn > 0 ? { firstTurn: snapshot.firstTurn } : {}),
       userTurns: snapshot.userTurns,
       turnsCompleted: snapshot.turnsCompleted,
       pendingInput: snapshot.pendingInput,

@@ -27,6 +27,8 @@ export interface SessionOutput extends GenerationOutput {
 /** The state a session is restored with when it is resumed from a checkpoint. */
 export interface RestoredState {
   readonly history: readonly ContextTurn[];
+  /** Log index of history[0]: turns before it were dropped by compression. */
+  readonly firstTurn: number;
   readonly userTurns: number;
   readonly turnsCompleted: number;
   readonly pendingInput: readonly ContextPart[];
@@ -57,6 +59,8 @@ export class LiveSession {
   readonly createdAt: number;
   readonly history: ContextTurn[];
   turnsCompleted: number;
+  /** Turns compression has dropped from the front since the session began: the log index of history[0]. */
+  firstTurn: number;
   /** User input turns in the history, counted as they are appended (invariant 7: no rescans). */
   userTurns: number;
   private generation: Generation | undefined;
@@ -79,6 +83,7 @@ export class LiveSession {
   ) {
     this.createdAt = deps.clock.now();
     this.history = restored ? [...restored.history] : [];
+    this.firstTurn = restored?.firstTurn ?? 0;
     this.userTurns = restored?.userTurns ?? 0;
     this.turnsCompleted = restored?.turnsCompleted ?? 0;
     this.pendingInput = restored ? structuredClone([...restored.pendingInput]) : [];
@@ -105,6 +110,7 @@ export class LiveSession {
     return {
       setup: this.config.setup,
       history: this.history,
+      firstTurn: this.firstTurn,
       userTurns: this.userTurns,
       turnsCompleted: this.turnsCompleted,
       pendingInput: structuredClone(this.pendingInput),

@@ -37,8 +37,13 @@ export interface Checkpoint {
   readonly seq: number;
   /** The settings in force (a resume may change all but the model; contextUpdate changes some). */
   readonly setup: Setup;
-  /** The history is the log's first `turnCount` turns. */
+  /** The history is the log's turns [firstTurn, turnCount). */
   readonly turnCount: number;
+  /**
+   * Log index where the context begins: turns before it were dropped by context window
+   * compression (default 0). Dropped turns that were never committed leave a gap in the log.
+   */
+  readonly firstTurn?: number;
   readonly userTurns: number;
   readonly turnsCompleted: number;
   /** Realtime input received but not yet part of a turn. */

@@ -72,7 +72,9 @@ export class MemoryStore implements SessionStore {
     // Copy first: a value that cannot be cloned fails here, before anything changed.
     const turns = structuredClone(request.newTurns) as ContextTurn[];
     const checkpoint = structuredClone(request.checkpoint);
-    entry.turns.push(...turns);
+    const start = checkpoint.turnCount - turns.length;
+    // Index assignment: a gap of turns dropped before they were committed stays a hole.
+    for (let i = 0; i < turns.length; i++) entry.turns[start + i] = turns[i]!;
     entry.checkpoints.set(checkpoint.seq, checkpoint);
     entry.record.latestSeq = checkpoint.seq;
   }
@@ -87,7 +89,7 @@ export class MemoryStore implements SessionStore {
     for (const later of entry.checkpoints.keys()) if (later > seq) entry.checkpoints.delete(later);
     entry.turns.length = checkpoint.turnCount;
     entry.record.latestSeq = seq;
-    return { checkpoint: structuredClone(checkpoint), history: structuredClone(entry.turns) };
+    return { checkpoint: structuredClone(checkpoint), history: structuredClone(entry.turns.slice(checkpoint.firstTurn ?? 0)) };
   }
 
   async load(sessionId: string, seq: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {
@@ -95,7 +97,7 @@ export class MemoryStore implements SessionStore {
     const entry = this.sessions.get(sessionId);
     const checkpoint = entry?.checkpoints.get(seq);
     if (!entry || !checkpoint) return undefined;
-    return { checkpoint: structuredClone(checkpoint), history: structuredClone(entry.turns.slice(0, checkpoint.turnCount)) };
+    return { checkpoint: structuredClone(checkpoint), history: structuredClone(entry.turns.slice(checkpoint.firstTurn ?? 0, checkpoint.turnCount)) };
   }
 
   async detach(sessionId: string, leaseToken: number, at: number, connectedMsAdded: number, videoSeen: boolean): Promise<void> {

@@ -144,7 +144,8 @@ export class SqliteStore implements SessionStore {
       s.deleteCheckpointsAfter.run(sessionId, seq);
       s.deleteTurnsFrom.run(sessionId, row.turn_count);
       s.setLatestSeq.run(seq, sessionId);
-      return { checkpoint: checkpointFrom(row), history: this.history(sessionId, row.turn_count) };
+      const checkpoint = checkpointFrom(row);
+      return { checkpoint, history: this.history(sessionId, checkpoint) };
     });
     this.rewindTx = (sessionId, seq, leaseToken) => rewind.immediate(sessionId, seq, leaseToken);
 
@@ -160,7 +161,8 @@ export class SqliteStore implements SessionStore {
     this.loadTx = db.transaction((sessionId: string, seq: number) => {
       const row = s.getCheckpoint.get(sessionId, seq);
       if (!row) return undefined;
-      return { checkpoint: checkpointFrom(row), history: this.history(sessionId, row.turn_count) };
+      const checkpoint = checkpointFrom(row);
+      return { checkpoint, history: this.history(sessionId, checkpoint) };
     });
 
     const expire = db.transaction((detachedBefore: number) => {
@@ -254,8 +256,10 @@ export class SqliteStore implements SessionStore {
     if (this.db.open) this.db.close();
   }
 
-  private history(sessionId: string, turnCount: number): ContextTurn[] {
-    return this.statements.history.all(sessionId, turnCount).map((row) => JSON.parse(row.json) as ContextTurn);
+  private history(sessionId: string, checkpoint: Checkpoint): ContextTurn[] {
+    return this.statements.history
+      .all(sessionId, checkpoint.firstTurn ?? 0, checkpoint.turnCount)
+      .map((row) => JSON.parse(row.json) as ContextTurn);
   }
 }
 
@@ -279,7 +283,9 @@ function prepareStatements(db: Database.Database) {
     releaseOrphans: db.prepare<[number]>('UPDATE sessions SET last_detached_at = ? WHERE last_detached_at IS NULL'),
     list: db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     insertTurn: db.prepare<[string, number, string]>('INSERT INTO turns (session_id, idx, json) VALUES (?, ?, ?)'),
-    history: db.prepare<[string, number], { json: string }>('SELECT json FROM turns WHERE session_id = ? AND idx < ? ORDER BY idx'),
+    history: db.prepare<[string, number, number], { json: string }>(
+      'SELECT json FROM turns WHERE session_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
+    ),
     deleteTurnsFrom: db.prepare<[string, number]>('DELETE FROM turns WHERE session_id = ? AND idx >= ?'),
     insertCheckpoint: db.prepare<[string, number, number, string]>('INSERT INTO checkpoints (session_id, seq, turn_count, json) VALUES (?, ?, ?, ?)'),
     getCheckpoint: db.prepare<[string, number], CheckpointRow>('SELECT seq, turn_count, json FROM checkpoints WHERE session_id = ? AND seq = ?'),

@@ -20,8 +20,9 @@ export function assertFirstCheckpoint(sessionId: string, first: Checkpoint): voi
 }
 
 /**
- * A commit names a newer checkpoint, and its new turns start exactly where the newest checkpoint's
- * history ends: the log never has gaps and is never overwritten.
+ * A commit names a newer checkpoint, and its new turns start where the newest checkpoint's history
+ * ends: the log is never overwritten. The one gap allowed is of turns compression dropped before
+ * they were ever committed: then the new turns start exactly at the checkpoint's firstTurn.
  */
 export function assertContinues(request: CommitRequest, latestSeq: number, latestTurnCount: number): void {
   const { sessionId, checkpoint, newTurns } = request;
@@ -29,7 +30,8 @@ export function assertContinues(request: CommitRequest, latestSeq: number, lates
     throw new Error(`session ${sessionId}: checkpoint ${checkpoint.seq} is not newer than checkpoint ${latestSeq}`);
   }
   const start = checkpoint.turnCount - newTurns.length;
-  if (start !== latestTurnCount) {
+  const droppedGap = start > latestTurnCount && start === (checkpoint.firstTurn ?? 0);
+  if (start !== latestTurnCount && !droppedGap) {
     throw new Error(
       `session ${sessionId}: ${newTurns.length} new turns for turnCount ${checkpoint.turnCount} would start at ${start}, but the log holds ${latestTurnCount}`,
     );

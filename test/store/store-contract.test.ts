@@ -117,6 +117,22 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       assert.equal(await store.releaseOrphans(10_000), 0);
     });
 
+    test('compression: a checkpoint whose context starts later loads only from firstTurn, across a gap of turns never committed', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('a'), model('b')], checkpoint: checkpoint(2, 2) });
+      // Turns 2–4 were dropped before any commit: the log skips them.
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('f'), model('g')], checkpoint: checkpoint(3, 7, { firstTurn: 5 }) });
+      assert.deepEqual((await store.load('s1', 3))?.history, [user('f'), model('g')]);
+      assert.deepEqual((await store.load('s1', 2))?.history, [user('a'), model('b')]);
+      // A gap that is not a compression cut is refused.
+      await assert.rejects(
+        store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('x')], checkpoint: checkpoint(4, 9, { firstTurn: 5 }) }),
+        /would start at 8/,
+      );
+      const rewound = await store.rewind('s1', 3, 1);
+      assert.deepEqual(rewound?.history, [user('f'), model('g')]);
+    });
+
     test('acquireLease of an unknown session is refused', async () => {
       await assert.rejects(store.acquireLease('nope'), /does not exist/);
     });
