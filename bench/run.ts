@@ -8,11 +8,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureIdleMemory, type IdleResult } from './idle-memory.js';
 import { measureOpenLatency, type OpenResults } from './open-latency.js';
+import { measureResume, type ResumeResults } from './resume.js';
 import { summarize } from './stats.js';
 import { kib, ratio, renderTable, us, type Row } from './table.js';
 import { measureTurnOverhead, type TurnResults } from './turn-overhead.js';
@@ -22,6 +23,17 @@ const SESSIONS = Math.max(100, Math.floor(Number(process.env.RELIVE_BENCH_SESSIO
 const TURNS = { warmup: 200, turns: 2000, blocks: 10 };
 const IDLE = { concurrency: 200, warmup: 500 };
 const OPEN = { warmup: 200, blocks: 10, perBlock: 50 };
+const RESUME = {
+  pool: 64,
+  historyTurns: 10,
+  warmup: 100,
+  blocks: 20,
+  perBlock: 50,
+  sequentialCycles: 1000,
+  concurrentCycles: 2000,
+  inFlight: 16,
+  commits: { warmup: 100, blocks: 10, perBlock: 200 },
+};
 const WATCHDOG_MS = 5 * 60_000;
 const FD_HEADROOM = 256;
 const REEXEC_FLAG = 'RELIVE_BENCH_FD_RAISED';
@@ -50,6 +62,16 @@ function reexecWithMoreFds(limit: number): void {
     { stdio: 'inherit', env: { ...process.env, [REEXEC_FLAG]: String(limit) } },
   );
   process.exit(r.status ?? 1);
+}
+
+/** The filesystem type of `path` (from df), for the fsync-bound rows. */
+function fsType(path: string): string {
+  try {
+    const out = execFileSync('df', ['-T', path], { encoding: 'utf8' }).trim().split('\n');
+    return out[out.length - 1]?.split(/\s+/)[1] ?? 'unknown filesystem';
+  } catch {
+    return 'unknown filesystem';
+  }
 }
 
 function machine(limit: number): string {
@@ -100,6 +122,30 @@ function openRows(o: OpenResults): Row[] {
   return [
     ['open: connect → setupComplete, p50', us(ro.p50), us(bo.p50), ratio(ro.p50, bo.p50), '—'],
     ['open: connect → setupComplete, p99', us(ro.p99), us(bo.p99), ratio(ro.p99, bo.p99), '—'],
+  ];
+}
+
+function perSecond(x: number): string {
+  return Number.isFinite(x) ? `${count(Math.round(x))}/s` : 'n/a';
+}
+
+function resumeRows(r: ResumeResults): Row[] {
+  const res = summarize(r.resume);
+  const fresh = summarize(r.fresh);
+  const bare = summarize(r.bare);
+  const commit = summarize(r.commit);
+  const insert = summarize(r.insert);
+  const targetMs = 5;
+  const { sequential, concurrent } = r.rate;
+  return [
+    ['resume (SQLite): connect → setupComplete, p50', us(res.p50), us(fresh.p50), ratio(res.p50, fresh.p50), '—'],
+    ['resume (SQLite): connect → setupComplete, p99', us(res.p99), us(fresh.p99), ratio(res.p99, fresh.p99), `≤ ${targetMs} ms ${met(res.p99 <= targetMs)}`],
+    ['resume vs bare ws connect → ack, p50', us(res.p50), us(bare.p50), ratio(res.p50, bare.p50), '—'],
+    ['resume vs bare ws connect → ack, p99', us(res.p99), us(bare.p99), ratio(res.p99, bare.p99), '—'],
+    ['checkpoint commit (SQLite, FULL), p50', us(commit.p50), us(insert.p50), ratio(commit.p50, insert.p50), '—'],
+    ['checkpoint commit (SQLite, FULL), p99', us(commit.p99), us(insert.p99), ratio(commit.p99, insert.p99), '—'],
+    ['sessions resumed per second, one at a time', perSecond(sequential.resume), perSecond(sequential.fresh), ratio(sequential.resume, sequential.fresh), '—'],
+    [`sessions resumed per second, ${r.options.inFlight} in flight`, perSecond(concurrent.resume), perSecond(concurrent.fresh), ratio(concurrent.resume, concurrent.fresh), '—'],
   ];
 }
 
@@ -168,6 +214,27 @@ async function main(): Promise<void> {
   rows.push(null);
 
   try {
+    log(
+      `resume: ${RESUME.pool} sessions of ${RESUME.historyTurns} turns on SQLite, ${RESUME.blocks} interleaved blocks of ${RESUME.perBlock} opens, ` +
+        `${RESUME.sequentialCycles} + ${RESUME.concurrentCycles} cycles, ${RESUME.commits.blocks * RESUME.commits.perBlock} commits…`,
+    );
+    const r = await measureResume(RESUME);
+    rows.push(...resumeRows(r));
+    notes.push(
+      `resume rows: relive on a SQLite file (WAL, synchronous=FULL) in ${tmpdir()} (${fsType(tmpdir())}); ${r.resume.length} resumes of ` +
+        `sessions with ${RESUME.historyTurns} turns of history, one at a time, against ${r.fresh.length} new sessions on the same server; ` +
+        `per-second rows count whole cycles (connect, setup, setupComplete, handle, close), ${RESUME.sequentialCycles} one at a time and ` +
+        `${RESUME.concurrentCycles} with ${RESUME.inFlight} in flight.`,
+      `commit rows: ${r.commit.length} Checkpointer.commit calls on a SqliteStore (2 new turns + 1 checkpoint row each) against as many ` +
+        `single-row INSERTs into a plain WAL + synchronous=FULL file in the same directory; commit p50 per block, first → last: ` +
+        `${r.commitBlockP50.map((x) => Math.round(x * 1000)).join(', ')} µs while the history grew to ${count(r.commitHistoryTurns)} turns.`,
+    );
+  } catch (err) {
+    rows.push(errorRow('resume', err));
+  }
+  rows.push(null);
+
+  try {
     log(`idle memory: ${sessions} sessions to a bare ws server…`);
     const bare = await measureIdleMemory('bare', { sessions, ...IDLE });
     log(`idle memory: ${sessions} sessions to relive…`);
@@ -191,6 +258,8 @@ async function main(): Promise<void> {
   console.log('  turn rows: an echo server, same message, send → echo received; "same frames replayed": a server');
   console.log('  answering with relive\'s exact reply bytes and no logic. open and memory rows: a server that');
   console.log('  answers the first message with a 26-byte frame and otherwise only holds the socket.');
+  console.log('  resume rows: a NEW session opened on the same relive SQLite server (first pair and the per-second');
+  console.log('  rows), the bare server above (second pair); commit rows: a plain better-sqlite3 single-row INSERT.');
   for (const n of notes) console.log(`- ${n}`);
   console.log(`- total bench time ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   clearTimeout(watchdog);

@@ -10,6 +10,8 @@
  * Modes:
  *   relive-turn  createServer({ logger: false, port: 0, keepaliveIntervalMs: 0 })
  *   relive-idle  createServer({ logger: false, port: 0 })  (default 30 s keepalive, as deployed)
+ *   relive-sqlite  createServer({ logger: false, port: 0, keepaliveIntervalMs: 0, store: SqliteStore.open(FILE) })
+ *                with FILE in a fresh temp directory (removed on stop): the durable store, as the CLI runs
  *   echo         bare `ws` server echoing every message back
  *   canned       bare `ws` server replaying byte-identical relive frames, without any logic
  *   bare         bare `ws` server that answers the first message with one small frame, then idles
@@ -17,11 +19,15 @@
  * Every bare server uses the transport options relive uses: loopback, permessage-deflate off,
  * client tracking on, 15 MiB maxPayload.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type ReliveServer } from '../src/server/create-server.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
 
-export type ChildMode = 'relive-turn' | 'relive-idle' | 'echo' | 'canned' | 'bare';
+export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'echo' | 'canned' | 'bare';
 
 export type ParentMessage =
   | { type: 'memory' }
@@ -67,6 +73,25 @@ async function startRelive(keepalive: boolean): Promise<{ port: number; running:
   const server: ReliveServer = createServer(keepalive ? { logger: false, port: 0, host: HOST } : { logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0 });
   const { port } = await server.listen();
   return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+}
+
+/** relive on a SQLite file of its own, in the OS temp directory (the same disk the commit bench uses). */
+async function startReliveSqlite(): Promise<{ port: number; running: Running }> {
+  const dir = mkdtempSync(join(tmpdir(), 'relive-bench-'));
+  // Also when the parent goes away and this process exits without a stop.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, store: SqliteStore.open(join(dir, 'relive.db')) });
+  const { port } = await server.listen();
+  return {
+    port,
+    running: {
+      connections: () => server.registry.liveCount,
+      stop: async () => {
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    },
+  };
 }
 
 async function startBare(mode: 'echo' | 'canned' | 'bare'): Promise<{ port: number; running: Running }> {
@@ -122,7 +147,11 @@ async function main(): Promise<void> {
   // The parent owns this process: without the IPC channel there is nobody to report to.
   process.on('disconnect', () => process.exit(0));
   const { port, running } =
-    mode === 'relive-turn' || mode === 'relive-idle' ? await startRelive(mode === 'relive-idle') : await startBare(mode);
+    mode === 'relive-turn' || mode === 'relive-idle'
+      ? await startRelive(mode === 'relive-idle')
+      : mode === 'relive-sqlite'
+        ? await startReliveSqlite()
+        : await startBare(mode);
   process.on('message', (raw: ParentMessage) => {
     void (async () => {
       try {

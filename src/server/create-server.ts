@@ -10,7 +10,7 @@ import { ScriptedEngine } from '../engine/scripted/scripted-engine.js';
 import { createFliteSynthesizer } from '../media/tts/flite-synthesizer.js';
 import { CloseReasons } from '../protocol/close-codes.js';
 import { matchLiveEndpoint, readCredential } from '../protocol/endpoint.js';
-import { sleep, systemClock } from '../session/clock.js';
+import { sleep, systemClock, type Timer } from '../session/clock.js';
 import { HandleCodec } from '../session/handles.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
@@ -37,6 +37,7 @@ export interface ReliveServer {
 }
 
 const SECRET_KEY = 'handleSecret';
+const EXPIRY_SWEEP_MS = 10 * 60_000;
 
 export function createServer(options: ServerOptions = {}): ReliveServer {
   const clock = options.clock ?? systemClock;
@@ -120,10 +121,25 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     while (ctx.pendingWrites.size > 0) await Promise.all([...ctx.pendingWrites]);
   }
 
+  /** Deletes sessions whose handles have expired, now and then: the store does not grow without bound. */
+  let sweepTimer: Timer | undefined;
+  function scheduleExpirySweep(): void {
+    sweepTimer = clock.setTimer(EXPIRY_SWEEP_MS, () => {
+      store
+        .expire(clock.now() - ctx.lifetimes.handleTtlMs)
+        .then((n) => n > 0 && log.info({ expired: n }, 'expired sessions deleted'))
+        .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'expiry sweep failed'))
+        .finally(() => {
+          if (!closed) scheduleExpirySweep();
+        });
+    });
+  }
+
   let closed = false;
   async function closeAll(): Promise<void> {
     if (closed) return;
     closed = true;
+    sweepTimer?.cancel();
     draining = true;
     for (const ws of wss.clients) ws.close(1001, 'Server shutting down.');
     await new Promise<void>((resolve) => {
@@ -154,6 +170,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
         const released = await store.releaseOrphans(clock.now());
         if (released > 0) log.info({ released }, 'sessions left attached by a previous process released');
       }
+      scheduleExpirySweep();
       const host = options.host ?? DEFAULTS.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);

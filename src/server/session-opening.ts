@@ -75,6 +75,8 @@ export async function resumeSession(
   const restored = await ctx.store.rewind(record.id, target.seq, token);
   if (!restored) return notFound('checkpoint vanished');
   const { checkpoint, history } = restored;
+  // Read again: a holder that just yielded may have committed one last checkpoint.
+  const maxSeq = (await ctx.store.get(record.id))?.maxSeq ?? checkpoint.seq;
   const session = new LiveSession(record.id as SessionId, config, deps, {
     history,
     firstTurn: checkpoint.firstTurn ?? 0,
@@ -87,7 +89,8 @@ export async function resumeSession(
     ok: true,
     opened: {
       session,
-      checkpointer: new Checkpointer(ctx.store, record.id, token, checkpoint.turnCount, checkpoint.seq),
+      // New checkpoints are numbered above every number ever used, so no old handle can name them.
+      checkpointer: new Checkpointer(ctx.store, record.id, token, checkpoint.turnCount, maxSeq),
       connectedMsBefore: record.connectedMs,
       videoSeen: record.videoSeen,
       seq: checkpoint.seq,

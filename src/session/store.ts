@@ -29,7 +29,16 @@ export interface SessionRecord {
   readonly leaseToken: number;
   /** Sequence number of the newest checkpoint. */
   readonly latestSeq: number;
+  /**
+   * The highest sequence number ever committed. A rewind lowers latestSeq but never this, so a
+   * number is never given to two checkpoints: a handle issued before a rewind cannot come to name
+   * a different state.
+   */
+  readonly maxSeq: number;
 }
+
+/** What `create` is given: the store sets the lease, the sequence numbers and the status. */
+export type NewSessionRecord = Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'maxSeq' | 'lastDetachedAt' | 'status'>;
 
 /** The state of a session at a resumable point (idle: nothing generating, no blocking call pending). */
 export interface Checkpoint {
@@ -73,7 +82,7 @@ export class FencedError extends Error {
 
 export interface SessionStore {
   /** Creates a session with its first checkpoint (seq 1, usually with no turns) and lease token 1. */
-  create(record: Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'lastDetachedAt' | 'status'>, first: Checkpoint): Promise<void>;
+  create(record: NewSessionRecord, first: Checkpoint): Promise<void>;
 
   get(sessionId: string): Promise<SessionRecord | undefined>;
 

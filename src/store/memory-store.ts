@@ -7,7 +7,7 @@
  * the first mutation.
  */
 import type { ContextTurn } from '../session/context.js';
-import type { Checkpoint, CommitRequest, SessionRecord, SessionStore } from '../session/store.js';
+import type { Checkpoint, CommitRequest, NewSessionRecord, SessionRecord, SessionStore } from '../session/store.js';
 import { assertContinues, assertFirstCheckpoint, assertLease } from './store-checks.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -27,7 +27,7 @@ export class MemoryStore implements SessionStore {
   private created = 0;
   private closed = false;
 
-  async create(record: Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'lastDetachedAt' | 'status'>, first: Checkpoint): Promise<void> {
+  async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
     this.assertOpen();
     if (this.sessions.has(record.id)) throw new Error(`session ${record.id} already exists`);
     assertFirstCheckpoint(record.id, first);
@@ -42,6 +42,7 @@ export class MemoryStore implements SessionStore {
       status: 'open',
       leaseToken: 1,
       latestSeq: first.seq,
+      maxSeq: first.seq,
     };
     this.sessions.set(record.id, {
       record: stored,
@@ -68,7 +69,7 @@ export class MemoryStore implements SessionStore {
     const entry = this.entry(request.sessionId);
     assertLease(request.sessionId, entry.record.leaseToken, request.leaseToken);
     const latest = entry.checkpoints.get(entry.record.latestSeq);
-    assertContinues(request, entry.record.latestSeq, latest?.turnCount ?? 0);
+    assertContinues(request, entry.record.latestSeq, latest?.turnCount ?? 0, entry.record.maxSeq);
     // Copy first: a value that cannot be cloned fails here, before anything changed.
     const turns = structuredClone(request.newTurns) as ContextTurn[];
     const checkpoint = structuredClone(request.checkpoint);
@@ -77,6 +78,7 @@ export class MemoryStore implements SessionStore {
     for (let i = 0; i < turns.length; i++) entry.turns[start + i] = turns[i]!;
     entry.checkpoints.set(checkpoint.seq, checkpoint);
     entry.record.latestSeq = checkpoint.seq;
+    entry.record.maxSeq = Math.max(entry.record.maxSeq, checkpoint.seq);
   }
 
   async rewind(sessionId: string, seq: number, leaseToken: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {

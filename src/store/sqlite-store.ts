@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ContextTurn } from '../session/context.js';
-import type { Checkpoint, CommitRequest, SessionRecord, SessionStore } from '../session/store.js';
+import type { Checkpoint, CommitRequest, NewSessionRecord, SessionRecord, SessionStore } from '../session/store.js';
 import { assertContinues, assertFirstCheckpoint, assertLease } from './store-checks.js';
 
 /** The meta row holding the schema version; not writable through setMeta. */
@@ -51,6 +51,10 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, seq)
   );
   `,
+  `
+  ALTER TABLE sessions ADD COLUMN max_seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE sessions SET max_seq = latest_seq;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -66,6 +70,7 @@ interface SessionRow {
   status: 'open' | 'ended';
   lease_token: number;
   latest_seq: number;
+  max_seq: number;
 }
 
 interface CheckpointRow {
@@ -127,11 +132,11 @@ export class SqliteStore implements SessionStore {
       if (!session) throw new Error(`session ${sessionId} does not exist`);
       assertLease(sessionId, session.lease_token, request.leaseToken);
       const latestTurnCount = s.turnCountOf.get(sessionId, session.latest_seq)?.turn_count ?? 0;
-      assertContinues(request, session.latest_seq, latestTurnCount);
+      assertContinues(request, session.latest_seq, latestTurnCount, session.max_seq);
       const start = checkpoint.turnCount - turnsJson.length;
       for (let i = 0; i < turnsJson.length; i++) s.insertTurn.run(sessionId, start + i, turnsJson[i]);
       s.insertCheckpoint.run(sessionId, checkpoint.seq, checkpoint.turnCount, bodyJson);
-      s.setLatestSeq.run(checkpoint.seq, sessionId);
+      s.setCommittedSeq.run(checkpoint.seq, checkpoint.seq, sessionId);
     });
     this.commitTx = (request, turnsJson, bodyJson) => commit.immediate(request, turnsJson, bodyJson);
 
@@ -173,7 +178,7 @@ export class SqliteStore implements SessionStore {
     this.expireTx = (detachedBefore) => expire.immediate(detachedBefore);
   }
 
-  async create(record: Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'lastDetachedAt' | 'status'>, first: Checkpoint): Promise<void> {
+  async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
     assertFirstCheckpoint(record.id, first);
     const row: SessionRow = {
       id: record.id,
@@ -186,6 +191,7 @@ export class SqliteStore implements SessionStore {
       status: 'open',
       lease_token: 1,
       latest_seq: first.seq,
+      max_seq: first.seq,
     };
     this.createTx(row, first, bodyJsonOf(first));
   }
@@ -267,15 +273,18 @@ export class SqliteStore implements SessionStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertSession: db.prepare(
-      `INSERT INTO sessions (id, principal, model, created_at, last_detached_at, connected_ms, video_seen, status, lease_token, latest_seq)
-       VALUES (@id, @principal, @model, @created_at, @last_detached_at, @connected_ms, @video_seen, @status, @lease_token, @latest_seq)`,
+      `INSERT INTO sessions (id, principal, model, created_at, last_detached_at, connected_ms, video_seen, status, lease_token, latest_seq, max_seq)
+       VALUES (@id, @principal, @model, @created_at, @last_detached_at, @connected_ms, @video_seen, @status, @lease_token, @latest_seq, @max_seq)`,
     ),
     getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
-    leaseOf: db.prepare<[string], { lease_token: number; latest_seq: number }>('SELECT lease_token, latest_seq FROM sessions WHERE id = ?'),
+    leaseOf: db.prepare<[string], { lease_token: number; latest_seq: number; max_seq: number }>(
+      'SELECT lease_token, latest_seq, max_seq FROM sessions WHERE id = ?',
+    ),
     acquireLease: db.prepare<[string], { lease_token: number }>(
       'UPDATE sessions SET lease_token = lease_token + 1, last_detached_at = NULL WHERE id = ? RETURNING lease_token',
     ),
     setLatestSeq: db.prepare<[number, string]>('UPDATE sessions SET latest_seq = ? WHERE id = ?'),
+    setCommittedSeq: db.prepare<[number, number, string]>('UPDATE sessions SET latest_seq = ?, max_seq = max(max_seq, ?) WHERE id = ?'),
     detach: db.prepare<[number, number, number, string]>(
       'UPDATE sessions SET last_detached_at = ?, connected_ms = connected_ms + ?, video_seen = max(video_seen, ?) WHERE id = ?',
     ),
@@ -344,5 +353,6 @@ function recordFrom(row: SessionRow): SessionRecord {
     status: row.status,
     leaseToken: row.lease_token,
     latestSeq: row.latest_seq,
+    maxSeq: row.max_seq,
   };
 }

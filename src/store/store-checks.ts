@@ -24,10 +24,12 @@ export function assertFirstCheckpoint(sessionId: string, first: Checkpoint): voi
  * ends: the log is never overwritten. The one gap allowed is of turns compression dropped before
  * they were ever committed: then the new turns start exactly at the checkpoint's firstTurn.
  */
-export function assertContinues(request: CommitRequest, latestSeq: number, latestTurnCount: number): void {
+export function assertContinues(request: CommitRequest, latestSeq: number, latestTurnCount: number, maxSeq: number): void {
   const { sessionId, checkpoint, newTurns } = request;
-  if (checkpoint.seq <= latestSeq) {
-    throw new Error(`session ${sessionId}: checkpoint ${checkpoint.seq} is not newer than checkpoint ${latestSeq}`);
+  // Above every number ever used, not only the newest: after a rewind, a number of a discarded
+  // checkpoint may still be in a client's handle.
+  if (checkpoint.seq <= Math.max(latestSeq, maxSeq)) {
+    throw new Error(`session ${sessionId}: checkpoint ${checkpoint.seq} is not newer than checkpoint ${Math.max(latestSeq, maxSeq)}`);
   }
   const start = checkpoint.turnCount - newTurns.length;
   const droppedGap = start > latestTurnCount && start === (checkpoint.firstTurn ?? 0);

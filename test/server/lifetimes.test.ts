@@ -161,3 +161,23 @@ describe('drain', () => {
     await drained;
   });
 });
+
+describe('handle expiry', () => {
+  test('sessions whose handles expired are deleted from the store by a periodic sweep', async () => {
+    const clock = new ManualClock(Date.now());
+    const server = await startServer({ keepaliveIntervalMs: 0, clock });
+    try {
+      const c = await open(server.url, { contextWindowCompression: { slidingWindow: {} } });
+      const id = c.inbox.messages[0]!.setupComplete!.sessionId!;
+      c.session.close();
+      await c.inbox.waitClose();
+      await clock.advance(60 * 60_000);
+      assert.equal((await fetch(`${server.url}/relive/v1/sessions/${id}`)).status, 200, 'kept while its handles are valid');
+      await clock.advance(70 * 60_000);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await fetch(`${server.url}/relive/v1/sessions/${id}`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -117,6 +117,24 @@ describe('resumption handles', () => {
     }
   });
 
+  test('a handle of a checkpoint discarded by a rewind never comes to name another state', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      const c = await connect(server);
+      const afterOne = await turn(c, 'one');
+      const afterTwo = await turn(c, 'two');
+      c.session.close();
+      await c.inbox.waitClose();
+      const r = await connect(server, afterOne);
+      await turn(r, 'different');
+      r.session.close();
+      await r.inbox.waitClose();
+      await assert.rejects(connect(server, afterTwo), (err: Error) => err.message.includes('BidiGenerateContent session not found'));
+    } finally {
+      await server.close();
+    }
+  });
+
   test('refusals: forged, garbled, another principal, expired → 1008 session not found; another model → 1007', async () => {
     const clock = new ManualClock(Date.now());
     const server = await startServer({ keepaliveIntervalMs: 0, clock });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ContextTurn } from '../../src/session/context.js';
-import { FencedError, type Checkpoint, type SessionRecord, type SessionStore } from '../../src/session/store.js';
+import { FencedError, type Checkpoint, type NewSessionRecord, type SessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
@@ -26,7 +26,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function newRecord(id: string, createdAt = 1_000): Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'lastDetachedAt' | 'status'> {
+function newRecord(id: string, createdAt = 1_000): NewSessionRecord {
   return { id, principal: 'sha256:alice', model: 'models/gemini-live-2.5-flash-preview', createdAt, connectedMs: 0, videoSeen: false };
 }
 
@@ -75,6 +75,7 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
         status: 'open',
         leaseToken: 1,
         latestSeq: 1,
+        maxSeq: 1,
       });
     });
 
@@ -131,6 +132,19 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       );
       const rewound = await store.rewind('s1', 3, 1);
       assert.deepEqual(rewound?.history, [user('f'), model('g')]);
+    });
+
+    test('a number is never used twice: after a rewind, new checkpoints are numbered above the discarded ones', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('a')], checkpoint: checkpoint(2, 1) });
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('b')], checkpoint: checkpoint(3, 2) });
+      await store.rewind('s1', 2, 1);
+      const record = await store.get('s1');
+      assert.deepEqual([record?.latestSeq, record?.maxSeq], [2, 3]);
+      await assert.rejects(store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('c')], checkpoint: checkpoint(3, 2) }), /not newer/);
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('c')], checkpoint: checkpoint(4, 2) });
+      assert.equal(await store.load('s1', 3), undefined);
+      assert.deepEqual((await store.load('s1', 4))?.history, [user('a'), user('c')]);
     });
 
     test('acquireLease of an unknown session is refused', async () => {
@@ -223,8 +237,8 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       assert.equal(await store.load('s1', 3), undefined);
       assert.equal(await store.load('s1', 4), undefined);
 
-      await store.commit({ sessionId: 's1', leaseToken: token, newTurns: [user('x'), model('y')], checkpoint: checkpoint(3, 4) });
-      assert.deepEqual(await store.load('s1', 3), { checkpoint: checkpoint(3, 4), history: [user('a'), model('b'), user('x'), model('y')] });
+      await store.commit({ sessionId: 's1', leaseToken: token, newTurns: [user('x'), model('y')], checkpoint: checkpoint(5, 4) });
+      assert.deepEqual(await store.load('s1', 5), { checkpoint: checkpoint(5, 4), history: [user('a'), model('b'), user('x'), model('y')] });
     });
 
     test('rewind to the newest checkpoint changes nothing', async () => {
@@ -398,6 +412,7 @@ describe('SqliteStore on a file', () => {
       status: 'open',
       leaseToken: 1,
       latestSeq: 2,
+      maxSeq: 2,
     });
     assert.equal(await second.getMeta('handle-secret'), 'k');
   });
