@@ -206,6 +206,8 @@ export class Connection {
       clock: this.ctx.clock,
       strict: this.ctx.strict,
       log: this.ctx.log,
+      ...this.ctx.tokens,
+      onCompression: () => this.ctx.metrics.compressions.inc(),
     };
     const handle = config.setup.sessionResumption?.handle;
     let result: OpenResult;
@@ -281,6 +283,7 @@ export class Connection {
    * that message has been applied in full, so the checkpoint and its index agree.
    */
   private onTurnCompleted(): void {
+    this.ctx.metrics.turns.inc();
     if (this.delivering) this.resumptionDue = true;
     else void this.resumptionUpdate();
   }

@@ -4,7 +4,9 @@ import type { CloseSpec } from '../protocol/close-codes.js';
 import type { HandleCodec } from '../session/handles.js';
 import type { Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
+import type { LiveSessionDeps } from '../session/live-session.js';
 import type { Connection } from './connection.js';
+import type { Metrics } from './metrics.js';
 import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
 import type { UnknownModelPolicy } from '../session/models.js';
@@ -40,4 +42,7 @@ export interface ServerContext {
   readonly connections: Set<Connection>;
   /** Store writes still running for closed connections; shutdown waits for them. */
   readonly pendingWrites: Set<Promise<void>>;
+  /** Token accounting settings shared by every session. */
+  readonly tokens: Pick<LiveSessionDeps, 'tokenizer' | 'tokenRates' | 'preambleTokens' | 'contextWindowTokens'>;
+  readonly metrics: Metrics;
 }

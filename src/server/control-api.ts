@@ -26,6 +26,12 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://relive');
       const path = url.pathname;
+      if (path === '/metrics' && req.method === 'GET') {
+        const body = await ctx.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+        res.end(body);
+        return;
+      }
       if (path === '/healthz' && req.method === 'GET') {
         return json(res, 200, { status: 'ok', sessions: ctx.registry.liveCount, uptimeSeconds: Math.round((ctx.clock.now() - startedAt) / 1000) });
       }
@@ -110,6 +116,15 @@ async function sessionDetail(ctx: ServerContext, id: string) {
       config: s.config.setup,
       modality: s.config.modality,
       context: s.history,
+      tokens: {
+        context: s.contextTokens,
+        trigger: s.compression?.triggerTokens,
+        target: s.compression?.targetTokens,
+        promptTotal: s.totals.promptTokens,
+        responseTotal: s.totals.responseTokens,
+        turnsDropped: s.firstTurn,
+      },
+      compressions: s.compressionEvents.map((e) => ({ ...e, at: iso(e.at) })),
       pendingFunctionCalls: s.pendingCallIds,
       connections: [{ id: c.id, remoteAddress: c.remoteAddress, apiVersion: c.endpoint.apiVersion, openedAt: iso(c.openedAt) }],
     };

@@ -14,7 +14,10 @@ import { sleep, systemClock, type Timer } from '../session/clock.js';
 import { HandleCodec } from '../session/handles.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
+import { DEFAULT_TOKEN_RATES } from '../session/tokens.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { createO200kTokenizer } from '../tokenizer/o200k.js';
+import { createMetrics } from './metrics.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
@@ -48,6 +51,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
   const store = options.store ?? new MemoryStore();
   let handles: HandleCodec | undefined;
+  const connections = new Set<Connection>();
   let draining = false;
 
   const ctx: ServerContext = {
@@ -79,8 +83,18 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
     lifetimeClose: options.lifetimeClose === 'deadline' ? CloseReasons.deadlineExpired : CloseReasons.aborted,
     sessionCapClose: CloseReasons.deadlineExpired,
-    connections: new Set(),
+    connections,
     pendingWrites: new Set(),
+    tokens: {
+      tokenizer: options.tokenizer ?? createO200kTokenizer(),
+      tokenRates: { ...DEFAULT_TOKEN_RATES, audioTokensPerSecond: options.audioTokensPerSecond ?? DEFAULT_TOKEN_RATES.audioTokensPerSecond },
+      preambleTokens: options.preambleTokens ?? 0,
+      contextWindowTokens: options.contextWindowTokens,
+    },
+    metrics: createMetrics(
+      () => registry.liveCount,
+      () => connections.size,
+    ),
   };
 
   const startedAt = clock.now();

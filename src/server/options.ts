@@ -7,6 +7,7 @@ import type { UnknownModelPolicy } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
 import type { Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
+import type { TextTokenizer } from '../session/tokens.js';
 
 export interface ServerOptions {
   /** Default 127.0.0.1. */
@@ -56,6 +57,14 @@ export interface ServerOptions {
    * off when several servers share one store: they would release each other's live sessions.
    */
   releaseOrphans?: boolean;
+  /** Counts text tokens; default o200k (gpt-tokenizer). */
+  tokenizer?: TextTokenizer;
+  /** Tokens per second of audio; default 25 (PROTOCOL.md §5.6). */
+  audioTokensPerSecond?: number;
+  /** Tokens added to every prompt; default 0. */
+  preambleTokens?: number;
+  /** Context window of every model, overriding the model table (128k native audio, 32k others). */
+  contextWindowTokens?: number;
   /** Close at the connection lifetime: 'aborted' (1008, default) or 'deadline' (1011), both seen from Google. */
   lifetimeClose?: 'aborted' | 'deadline';
 }

@@ -10,6 +10,9 @@ import type { ClientContent, ContextUpdate, RealtimeInput, ToolResponse, ClientM
 import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
 import { msg } from '../protocol/server-messages.js';
 import type { Clock } from './clock.js';
+import { compressionSettings, ContextWindow, modalityDetails, type CompressionEvent, type CompressionSettings } from './context-window.js';
+import { profileFor } from './models.js';
+import { addCounts, sumCounts, TokenAccountant, type TextTokenizer, type TokenCounts, type TokenRates } from './tokens.js';
 import type { SessionConfig } from './config.js';
 import { base64ByteLength, isUserInput, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
 import { Generation, type GenerationDeps, type GenerationOutput, type IssuedCall } from './generation.js';
@@ -51,6 +54,20 @@ export interface LiveSessionDeps extends GenerationDeps {
   /** Strict conformance: refuse what the real service refuses (unknown tool response ids). */
   readonly strict: boolean;
   readonly log: CoreLogger;
+  readonly tokenizer: TextTokenizer;
+  readonly tokenRates: TokenRates;
+  /** Tokens the model adds to every prompt (PROTOCOL.md §5.6: a per-model setting, default 0). */
+  readonly preambleTokens: number;
+  /** The model's context window; default from the model table. */
+  readonly contextWindowTokens?: number;
+  /** Told of every compression (the Prometheus counter). */
+  readonly onCompression?: (event: CompressionEvent) => void;
+}
+
+/** Token use of the session so far, for the control API. */
+export interface TokenTotals {
+  promptTokens: number;
+  responseTokens: number;
 }
 
 export type SessionStatus = 'idle' | 'generating' | 'awaitingTool' | 'ended';
@@ -61,7 +78,7 @@ export class LiveSession {
   turnsCompleted: number;
   /** Turns compression has dropped from the front since the session began: the log index of history[0]. */
   firstTurn: number;
-  /** User input turns in the history, counted as they are appended (invariant 7: no rescans). */
+  /** User input turns the session has had, counted as they are appended (invariant 7: no rescans). */
   userTurns: number;
   private generation: Generation | undefined;
   /** A model turn has started and its turnComplete is not sent yet. */
@@ -70,6 +87,11 @@ export class LiveSession {
   /** Realtime input not yet part of a user turn. */
   private pendingInput: ContextPart[];
   private videoSeen = false;
+  private readonly window: ContextWindow;
+  /** The prompt of the turn in progress and what the model has said in it, for usageMetadata. */
+  private turnPrompt: TokenCounts = {};
+  private turnResponse: TokenCounts = {};
+  readonly totals: TokenTotals = { promptTokens: 0, responseTokens: 0 };
   /** Input (or a WHEN_IDLE tool response) arrived during a turn that may not be interrupted. */
   private replyAfterTurn = false;
   private output: SessionOutput | undefined;
@@ -88,6 +110,23 @@ export class LiveSession {
     this.turnsCompleted = restored?.turnsCompleted ?? 0;
     this.pendingInput = restored ? structuredClone([...restored.pendingInput]) : [];
     for (const call of restored?.pendingCalls ?? []) this.pendingCalls.set(call.id, call);
+    const accountant = new TokenAccountant(deps.tokenizer, deps.tokenRates, config.setup.generationConfig?.mediaResolution);
+    this.window = new ContextWindow(accountant, deps.preambleTokens);
+    this.window.setFixed(config.systemInstruction, config.tools);
+    for (const turn of this.history) this.window.appended(turn);
+  }
+
+  /** Tokens of the prompt now, and the compression settings in force (undefined: compression off). */
+  get contextTokens(): number {
+    return this.window.tokens;
+  }
+
+  get compression(): CompressionSettings | undefined {
+    return compressionSettings(this.config.compression, this.deps.contextWindowTokens ?? profileFor(this.config.model).contextWindowTokens);
+  }
+
+  get compressionEvents(): readonly CompressionEvent[] {
+    return this.window.events;
   }
 
   get status(): SessionStatus {
@@ -258,11 +297,39 @@ export class LiveSession {
     // Presence matters: a set-but-empty list clears the tools (PROTOCOL.md §3.5).
     const tools = cu.tools !== undefined ? (cu.tools.tools ?? []) : this.config.tools;
     this.config = { ...this.config, systemInstruction, tools, setup: { ...this.config.setup, systemInstruction, tools: [...tools] } };
+    this.window.setFixed(systemInstruction, tools);
   }
 
   private startTurn(): void {
     this.turnOpen = true;
+    this.compressIfNeeded();
+    this.turnPrompt = this.window.promptDetails();
+    this.turnResponse = {};
     this.runGeneration();
+  }
+
+  /** Sliding-window compression, evaluated before a turn runs (PROTOCOL.md §5.5). */
+  private compressIfNeeded(): void {
+    const settings = this.compression;
+    if (!settings || this.window.tokens <= settings.triggerTokens) return;
+    let keepFrom = this.history.length - 1;
+    while (keepFrom > 0 && !isUserInput(this.history[keepFrom]!)) keepFrom--;
+    // An unanswered call must stay with the response still to come.
+    const pending = new Set(this.pendingCalls.keys());
+    if (pending.size > 0) {
+      const callTurn = this.history.findIndex((t) => t.parts.some((p) => p.kind === 'functionCall' && pending.has(p.id)));
+      if (callTurn >= 0 && callTurn < keepFrom) {
+        keepFrom = callTurn;
+        while (keepFrom > 0 && !isUserInput(this.history[keepFrom]!)) keepFrom--;
+      }
+    }
+    const cut = this.window.compress(this.history, settings, keepFrom, this.deps.clock.now());
+    if (cut === 0) return;
+    this.history.splice(0, cut);
+    this.firstTurn += cut;
+    const event = this.window.events[this.window.events.length - 1]!;
+    this.deps.log.info({ session: this.id, ...event }, 'context window compressed');
+    this.deps.onCompression?.(event);
   }
 
   private runGeneration(): void {
@@ -314,7 +381,19 @@ export class LiveSession {
   }
 
   private finishTurn(runQueued = true): void {
-    this.output?.send(msg.turnComplete());
+    const promptTokenCount = sumCounts(this.turnPrompt);
+    const responseTokenCount = sumCounts(this.turnResponse);
+    this.totals.promptTokens += promptTokenCount;
+    this.totals.responseTokens += responseTokenCount;
+    this.output?.send(
+      msg.turnComplete({
+        promptTokenCount,
+        responseTokenCount,
+        totalTokenCount: promptTokenCount + responseTokenCount,
+        promptTokensDetails: modalityDetails(this.turnPrompt),
+        responseTokensDetails: modalityDetails(this.turnResponse),
+      }),
+    );
     this.turnOpen = false;
     this.turnsCompleted++;
     if (runQueued && this.replyAfterTurn) {
@@ -333,6 +412,8 @@ export class LiveSession {
   private append(turn: ContextTurn): void {
     this.history.push(turn);
     if (isUserInput(turn)) this.userTurns++;
+    const counts = this.window.appended(turn);
+    if (this.turnOpen && turn.role === 'model') this.turnResponse = addCounts(this.turnResponse, counts);
   }
 
   private fail(close: CloseSpec, detail: string): void {

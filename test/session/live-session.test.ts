@@ -7,6 +7,8 @@ import { ManualClock } from '../../src/session/clock.js';
 import { resolveConfig } from '../../src/session/config.js';
 import { newSessionId } from '../../src/session/ids.js';
 import { LiveSession } from '../../src/session/live-session.js';
+import { DEFAULT_TOKEN_RATES } from '../../src/session/tokens.js';
+import { createO200kTokenizer } from '../../src/tokenizer/o200k.js';
 import { Recorder } from './recorder.js';
 
 const silentLog = { info: () => undefined, warn: () => undefined };
@@ -26,6 +28,9 @@ function makeSession(setup: Partial<Setup> = {}, scenarioYaml?: string, strict =
     clock,
     strict,
     log: silentLog,
+    tokenizer: createO200kTokenizer(),
+    tokenRates: DEFAULT_TOKEN_RATES,
+    preambleTokens: 0,
   });
   const out = new Recorder();
   session.attach(out);
