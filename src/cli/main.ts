@@ -7,6 +7,7 @@ import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
 import { ScaledClock } from '../session/clock.js';
 import { openStore } from '../store/open-store.js';
+import { loadTokenizer } from '../tokenizer/select.js';
 import { runChat } from './chat.js';
 import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
 
@@ -46,13 +47,15 @@ async function serve(argv: string[]): Promise<number> {
   const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
   const store = openStore(parsed.storeSpec);
   const clock = parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
-  const server = createServer({ ...parsed.options, scenario, logger, store, clock });
+  const tokenizer = await loadTokenizer(parsed.tokenizer);
+  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer });
   const { url } = await server.listen();
   logger.info(
     {
       url,
       mode: 'emulator',
       store: parsed.storeSpec,
+      tokenizer: tokenizer.name,
       timeScale: parsed.timeScale,
       script: parsed.scriptPath,
       strict: parsed.options.strict ?? false,

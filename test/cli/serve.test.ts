@@ -76,6 +76,15 @@ describe('serve options', () => {
     assert.equal(fromEnv.options.port, 9000);
   });
 
+  test('read the context-window flags, and refuse an unknown tokenizer', () => {
+    const parsed = parseServeArgs(['--tokenizer', 'chars4', '--audio-tokens-per-second', '32', '--context-window', '64000'], {});
+    assert.ok(!('help' in parsed));
+    assert.equal(parsed.tokenizer, 'chars4');
+    assert.equal(parsed.options.audioTokensPerSecond, 32);
+    assert.equal(parsed.options.contextWindowTokens, 64000);
+    assert.throws(() => parseServeArgs(['--tokenizer', 'bpe9000'], {}), /--tokenizer must be one of o200k, gemma3, chars4/);
+  });
+
   test('refuse unknown flags', () => {
     assert.throws(() => parseServeArgs(['--nope'], {}));
   });
