@@ -146,9 +146,12 @@ export class SqliteStore implements SessionStore {
       assertLease(sessionId, session.lease_token, leaseToken);
       const row = s.getCheckpoint.get(sessionId, seq);
       if (!row) return undefined;
-      s.deleteCheckpointsAfter.run(sessionId, seq);
-      s.deleteTurnsFrom.run(sessionId, row.turn_count);
-      s.setLatestSeq.run(seq, sessionId);
+      // Resuming from the newest handle, the usual case, writes nothing: no fsync on that path.
+      if (seq !== session.latest_seq) {
+        s.deleteCheckpointsAfter.run(sessionId, seq);
+        s.deleteTurnsFrom.run(sessionId, row.turn_count);
+        s.setLatestSeq.run(seq, sessionId);
+      }
       const checkpoint = checkpointFrom(row);
       return { checkpoint, history: this.history(sessionId, checkpoint) };
     });
