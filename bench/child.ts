@@ -22,8 +22,13 @@ export interface ServerChild {
 
 export const LIVE_PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=bench';
 
+/** RELIVE_BENCH_CPU_PROF=<dir>: every server child writes a V8 CPU profile (`--cpu-prof`) there when it stops. */
+const PROFILE_DIR = process.env.RELIVE_BENCH_CPU_PROF;
+let profiles = 0;
+
 export async function startChild(mode: ChildMode, timeoutMs = 15_000): Promise<ServerChild> {
-  const proc = fork(script, [mode], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = ['--expose-gc', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${mode}.${Date.now()}.${++profiles}.cpuprofile`] : [])];
+  const proc = fork(script, [mode], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   live.add(proc);
   let exited = false;
   proc.once('exit', () => {

@@ -11,10 +11,11 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureHistoryCost, type HistoryResults } from './history-cost.js';
 import { measureIdleMemory, type IdleResult } from './idle-memory.js';
 import { measureOpenLatency, type OpenResults } from './open-latency.js';
 import { measureResume, type ResumeResults } from './resume.js';
-import { summarize } from './stats.js';
+import { median, summarize } from './stats.js';
 import { kib, ratio, renderTable, us, type Row } from './table.js';
 import { measureTurnOverhead, type TurnResults } from './turn-overhead.js';
 
@@ -22,6 +23,7 @@ import { measureTurnOverhead, type TurnResults } from './turn-overhead.js';
 const SESSIONS = Math.max(100, Math.floor(Number(process.env.RELIVE_BENCH_SESSIONS ?? 5000)) || 5000);
 const TURNS = { warmup: 200, turns: 2000, blocks: 10 };
 const IDLE = { concurrency: 200, warmup: 500 };
+const HISTORY = { shortTokens: 1000, longTokens: 1_000_000, turnTokens: 250, turnsPerFrame: 1000, warmup: 500, blocks: 100, perBlock: 40 };
 const OPEN = { warmup: 200, blocks: 10, perBlock: 50 };
 const RESUME = {
   pool: 64,
@@ -116,6 +118,21 @@ function turnRows(t: TurnResults): Row[] {
   ];
 }
 
+function historyRows(h: HistoryResults): Row[] {
+  const lf = summarize(h.long.first);
+  const sf = summarize(h.short.first);
+  const lt = summarize(h.long.full);
+  const st = summarize(h.short.full);
+  const target = 1.1;
+  const goal = (a: number, b: number): string => `≤ ${target.toFixed(2)}x ${met(a / b <= target)}`;
+  return [
+    ['1M- vs 1k-token history: → first serverContent, p50', us(lf.p50), us(sf.p50), ratio(lf.p50, sf.p50), goal(lf.p50, sf.p50)],
+    ['1M- vs 1k-token history: → first serverContent, p99', us(lf.p99), us(sf.p99), ratio(lf.p99, sf.p99), '—'],
+    ['1M- vs 1k-token history: → turnComplete, p50', us(lt.p50), us(st.p50), ratio(lt.p50, st.p50), goal(lt.p50, st.p50)],
+    ['1M- vs 1k-token history: → turnComplete, p99', us(lt.p99), us(st.p99), ratio(lt.p99, st.p99), '—'],
+  ];
+}
+
 function openRows(o: OpenResults): Row[] {
   const ro = summarize(o.relive);
   const bo = summarize(o.bare);
@@ -204,6 +221,31 @@ async function main(): Promise<void> {
   rows.push(null);
 
   try {
+    log(
+      `history cost: sessions of ${count(HISTORY.longTokens)} and ${count(HISTORY.shortTokens)} tokens, ` +
+        `${HISTORY.warmup} warm-up + ${HISTORY.blocks} × ${HISTORY.perBlock} turns each in alternating blocks…`,
+    );
+    const h = await measureHistoryCost(HISTORY);
+    rows.push(...historyRows(h));
+    const facts = (x: HistoryResults['long']): string =>
+      `${count(x.tokensBefore)} tokens in ${count(x.turnsBefore)} turns (${x.frames} frame${x.frames === 1 ? '' : 's'}, largest ${kib(x.largestFrameBytes, 0)}, ` +
+      `${x.charsPerToken.toFixed(2)} chars/token), ${count(x.tokensAfter)} tokens in ${count(x.turnsAfter)} turns at the end`;
+    // Medians of each tenth of the run (the blocks are short: 100 of them would not read).
+    const tenths = (x: readonly number[]): string =>
+      Array.from({ length: 10 }, (_, i) => Math.round(median(x.slice(Math.floor((i * x.length) / 10), Math.floor(((i + 1) * x.length) / 10))) * 1000)).join(', ');
+    notes.push(
+      `history rows: two sessions on one relive server (2,000,000-token window, no compression), each prefilled by clientContent ` +
+        `(turnComplete false); tokens.context from GET /relive/v1/sessions/{id} (o200k): 1M session ${facts(h.long)}; ` +
+        `1k session ${facts(h.short)} (each measured turn adds the ping and its answer). ${h.long.first.length} ping turns per session ` +
+        `in ${h.options.blocks} alternating blocks; prefill took ${((h.long.prefillMs + h.short.prefillMs) / 1000).toFixed(1)} s.`,
+      `history rows, first-frame p50 per tenth of the run, first → last: 1M ${tenths(h.long.first)} µs; 1k ${tenths(h.short.first)} µs.`,
+    );
+  } catch (err) {
+    rows.push(errorRow('history cost', err));
+  }
+  rows.push(null);
+
+  try {
     log(`open latency: ${OPEN.blocks} interleaved blocks of ${OPEN.perBlock} sequential opens per server…`);
     const o = await measureOpenLatency(OPEN);
     rows.push(...openRows(o));
@@ -260,6 +302,8 @@ async function main(): Promise<void> {
   console.log('  answers the first message with a 26-byte frame and otherwise only holds the socket.');
   console.log('  resume rows: a NEW session opened on the same relive SQLite server (first pair and the per-second');
   console.log('  rows), the bare server above (second pair); commit rows: a plain better-sqlite3 single-row INSERT.');
+  console.log('  history rows: the same ping turn in a session with a ~1,000-token history on the same relive server,');
+  console.log('  interleaved with the ~1,000,000-token session\'s turns.');
   for (const n of notes) console.log(`- ${n}`);
   console.log(`- total bench time ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   clearTimeout(watchdog);

@@ -12,6 +12,8 @@
  *   relive-idle  createServer({ logger: false, port: 0 })  (default 30 s keepalive, as deployed)
  *   relive-sqlite  createServer({ logger: false, port: 0, keepaliveIntervalMs: 0, store: SqliteStore.open(FILE) })
  *                with FILE in a fresh temp directory (removed on stop): the durable store, as the CLI runs
+ *   relive-history createServer({ logger: false, port: 0, keepaliveIntervalMs: 0, contextWindowTokens: 2_000_000 })
+ *                a window large enough for a 1,000,000-token history (no compression can apply)
  *   echo         bare `ws` server echoing every message back
  *   canned       bare `ws` server replaying byte-identical relive frames, without any logic
  *   bare         bare `ws` server that answers the first message with one small frame, then idles
@@ -27,7 +29,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type ReliveServer } from '../src/server/create-server.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
-export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'echo' | 'canned' | 'bare';
+export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-history' | 'echo' | 'canned' | 'bare';
 
 export type ParentMessage =
   | { type: 'memory' }
@@ -69,8 +71,10 @@ interface Running {
   script?(setup: Buffer, turn: Buffer[]): void;
 }
 
-async function startRelive(keepalive: boolean): Promise<{ port: number; running: Running }> {
-  const server: ReliveServer = createServer(keepalive ? { logger: false, port: 0, host: HOST } : { logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0 });
+async function startRelive(keepalive: boolean, contextWindowTokens?: number): Promise<{ port: number; running: Running }> {
+  const server: ReliveServer = createServer(
+    keepalive ? { logger: false, port: 0, host: HOST } : { logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, ...(contextWindowTokens ? { contextWindowTokens } : {}) },
+  );
   const { port } = await server.listen();
   return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
 }
@@ -149,9 +153,11 @@ async function main(): Promise<void> {
   const { port, running } =
     mode === 'relive-turn' || mode === 'relive-idle'
       ? await startRelive(mode === 'relive-idle')
-      : mode === 'relive-sqlite'
-        ? await startReliveSqlite()
-        : await startBare(mode);
+      : mode === 'relive-history'
+        ? await startRelive(false, 2_000_000)
+        : mode === 'relive-sqlite'
+          ? await startReliveSqlite()
+          : await startBare(mode);
   process.on('message', (raw: ParentMessage) => {
     void (async () => {
       try {

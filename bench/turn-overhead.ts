@@ -39,7 +39,7 @@ interface TurnSample {
 }
 
 /** One client connection that runs turns strictly one after another. */
-class TurnClient {
+export class TurnClient {
   private onFrame: ((data: Buffer, t: number) => void) | undefined;
   /** Frames that arrived while no turn was running: must stay 0 for the timings to mean anything. */
   stray = 0;
