@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
-import { ScaledClock } from '../session/clock.js';
+import { ManualClock, ScaledClock } from '../session/clock.js';
 import { openStore } from '../store/open-store.js';
 import { loadTokenizer } from '../tokenizer/select.js';
 import { runChat } from './chat.js';
@@ -46,7 +46,7 @@ async function serve(argv: string[]): Promise<number> {
   const logger = pino({ name: 'relive', level: parsed.logLevel });
   const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
   const store = openStore(parsed.storeSpec);
-  const clock = parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
+  const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
   const tokenizer = await loadTokenizer(parsed.tokenizer);
   const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer });
   const { url } = await server.listen();
@@ -57,6 +57,7 @@ async function serve(argv: string[]): Promise<number> {
       store: parsed.storeSpec,
       tokenizer: tokenizer.name,
       timeScale: parsed.timeScale,
+      clock: parsed.clock,
       script: parsed.scriptPath,
       strict: parsed.options.strict ?? false,
       apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any',

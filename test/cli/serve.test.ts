@@ -85,6 +85,14 @@ describe('serve options', () => {
     assert.throws(() => parseServeArgs(['--tokenizer', 'bpe9000'], {}), /--tokenizer must be one of o200k, gemma3, chars4/);
   });
 
+  test('--clock manual, and not together with --time-scale', () => {
+    const parsed = parseServeArgs(['--clock', 'manual'], {});
+    assert.ok(!('help' in parsed));
+    assert.equal(parsed.clock, 'manual');
+    assert.throws(() => parseServeArgs(['--clock', 'manual', '--time-scale', '10'], {}), /do not go together/);
+    assert.throws(() => parseServeArgs(['--clock', 'sundial'], {}), /--clock must be real or manual/);
+  });
+
   test('refuse unknown flags', () => {
     assert.throws(() => parseServeArgs(['--nope'], {}));
   });
