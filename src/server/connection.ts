@@ -9,6 +9,8 @@ import type { ClientMessage, Setup } from '../protocol/client-schema.js';
 import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
+import { parseDuration } from '../protocol/duration.js';
+import { closeOf } from './faults.js';
 import { msg } from '../protocol/server-messages.js';
 import type { Timer } from '../session/clock.js';
 import { resolveConfig } from '../session/config.js';
@@ -146,7 +148,7 @@ export class Connection {
       // Mastra's {"type": …} opener: fail fast instead of letting it time out (PROTOCOL.md §9).
       else if (parsed.ok === 'foreign') this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
       else if (parsed.message.kind !== 'setup') this.close(CloseReasons.invalidArgument, `first message is ${parsed.message.kind}, not setup`);
-      else {
+      else if (!this.injectFault('setup', parsed.message.setup.model)) {
         this.logUnknownFields(parsed.unknownFields);
         void this.setup(parsed.message.setup);
       }
@@ -178,7 +180,36 @@ export class Connection {
       this.close(CloseReasons.invalidArgument, 'second setup');
       return;
     }
+    if (this.injectFault(parsed.message.kind, this.opened?.session.config.model)) return;
     this.deliver(index, parsed.message);
+  }
+
+  /** Applies an injected fault for this message, if a rule strikes. True when the message is not to be processed. */
+  private injectFault(messageType: string, model: string | undefined): boolean {
+    const session = this.opened?.session;
+    const fault = this.ctx.faults.strike('message', {
+      session: session?.id,
+      principal: this.principal,
+      messageType,
+      turn: session ? session.turnsCompleted + 1 : 1,
+      model: model?.startsWith('models/') ? model : model && `models/${model}`,
+    });
+    if (!fault) return false;
+    this.log().warn({ fault, messageType }, 'injected fault');
+    switch (fault.type) {
+      case 'goAway':
+        this.goAway(parseDuration(fault.timeLeft) ?? 50_000);
+        return false;
+      case 'close':
+        this.close(closeOf(fault), 'injected fault');
+        return true;
+      case 'drop':
+        this.shutdown();
+        this.ws.terminate();
+        return true;
+      default:
+        return false;
+    }
   }
 
   private async setup(setup: Setup): Promise<void> {

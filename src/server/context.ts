@@ -6,6 +6,7 @@ import type { Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
 import type { LiveSessionDeps } from '../session/live-session.js';
 import type { Connection } from './connection.js';
+import type { FaultInjector } from './faults.js';
 import type { Metrics } from './metrics.js';
 import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
@@ -45,4 +46,5 @@ export interface ServerContext {
   /** Token accounting settings shared by every session. */
   readonly tokens: Pick<LiveSessionDeps, 'tokenizer' | 'tokenRates' | 'preambleTokens' | 'contextWindowTokens'>;
   readonly metrics: Metrics;
+  readonly faults: FaultInjector;
 }

@@ -40,6 +40,7 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       if (adminToken && !authorized(req, adminToken)) return json(res, 401, { error: 'admin token required' });
 
       if (path === '/relive/v1/clock' || path === '/relive/v1/clock:advance') return clockRoute(ctx, req, res, path);
+      if (path === '/relive/v1/faults' || path.startsWith('/relive/v1/faults/')) return faultsRoute(ctx, req, res, path);
       if (path === '/relive/v1/sessions' && req.method === 'GET') {
         return json(res, 200, { sessions: await listSessions(ctx) });
       }
@@ -104,6 +105,30 @@ async function clockRoute(ctx: ServerContext, req: IncomingMessage, res: ServerR
   if (!parsed.success) return json(res, 400, { error: 'body must be {"seconds": <positive number>}' });
   await clock.advance(parsed.data.seconds * 1000);
   return json(res, 200, { now: iso(clock.now()) });
+}
+
+/** GET lists the fault rules, POST adds one (or a list), DELETE removes all or one by id. */
+async function faultsRoute(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const id = path.startsWith('/relive/v1/faults/') ? decodeURIComponent(path.slice('/relive/v1/faults/'.length)) : undefined;
+  if (req.method === 'GET' && id === undefined) return json(res, 200, { faults: ctx.faults.list() });
+  if (req.method === 'DELETE') {
+    const removed = ctx.faults.remove(id);
+    return id !== undefined && removed === 0 ? json(res, 404, { error: 'no such fault rule' }) : json(res, 200, { removed });
+  }
+  if (req.method !== 'POST' || id !== undefined) return json(res, 405, { error: 'method not allowed' });
+  let body: unknown;
+  try {
+    body = await readJson(req);
+  } catch (err) {
+    return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
+  }
+  try {
+    const added = (Array.isArray(body) ? body : [body]).map((rule) => ctx.faults.add(rule));
+    return json(res, 200, { faults: added });
+  } catch (err) {
+    const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
+    return json(res, 400, { error: issue ? `${issue.path.join('.') || '(rule)'}: ${issue.message}` : 'invalid fault rule' });
+  }
 }
 
 async function listSessions(ctx: ServerContext) {

@@ -17,7 +17,9 @@ import type { SpeechSynthesizer } from '../session/speech.js';
 import { DEFAULT_TOKEN_RATES } from '../session/tokens.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { createO200kTokenizer } from '../tokenizer/o200k.js';
+import { FaultInjector } from './faults.js';
 import { createMetrics } from './metrics.js';
+import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
@@ -37,6 +39,8 @@ export interface ReliveServer {
   close(): Promise<void>;
   readonly registry: SessionRegistry;
   readonly http: Server;
+  /** Fault rules in force (also through /relive/v1/faults). */
+  readonly faults: FaultInjector;
 }
 
 const SECRET_KEY = 'handleSecret';
@@ -91,6 +95,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       preambleTokens: options.preambleTokens ?? 0,
       contextWindowTokens: options.contextWindowTokens,
     },
+    faults: new FaultInjector(),
     metrics: createMetrics(
       () => registry.liveCount,
       () => connections.size,
@@ -123,6 +128,12 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       return;
     }
     const credential = readCredential(q < 0 ? '' : raw.slice(q + 1), req.headers);
+    const fault = ctx.faults.strike('upgrade', { principal: principalOf(credential?.value) });
+    if (fault?.type === 'rejectUpgrade') {
+      const body = JSON.stringify({ error: { code: fault.status, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } });
+      socket.end(`HTTP/1.1 ${fault.status} Injected Fault\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       new Connection(ws, req, endpoint, credential, ctx);
     });
@@ -175,6 +186,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
   return {
     registry,
     http,
+    faults: ctx.faults,
     async listen() {
       const secret = options.secret ?? (await store.getMeta(SECRET_KEY)) ?? HandleCodec.newSecret();
       if (!options.secret) await store.setMeta(SECRET_KEY, secret);

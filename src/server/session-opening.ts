@@ -55,6 +55,9 @@ export async function resumeSession(
 ): Promise<OpenResult> {
   const target = ctx.handles.verify(handle, principal);
   if (!target) return notFound('handle forged, garbled or of another principal');
+  if (ctx.faults.strike('resume', { session: target.sessionId, principal })?.type === 'refuseResume') {
+    return notFound('injected fault: resume refused');
+  }
   const record = await ctx.store.get(target.sessionId);
   if (!record || record.status === 'ended') return notFound('session unknown or ended');
   const now = ctx.clock.now();
