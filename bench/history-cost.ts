@@ -22,6 +22,7 @@ import { startChild, type ServerChild } from './child.js';
 import { median } from './stats.js';
 import { TurnClient } from './turn-overhead.js';
 import { openSession } from './ws-client.js';
+import { prng } from '../test/helpers/prng.js';
 
 export interface HistoryOptions {
   /** Tokens of history the two sessions start with (as the server counts them). */
@@ -68,17 +69,6 @@ export interface HistoryResults {
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-/** mulberry32: a small seeded PRNG, so every run prefills the same text. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'the of and to in a is that for it as was with be by on not he I this are or his from at which but have an they you were her ' +

@@ -186,6 +186,7 @@ export class Connection {
 
   /** Applies an injected fault for this message, if a rule strikes. True when the message is not to be processed. */
   private injectFault(messageType: string, model: string | undefined): boolean {
+    if (this.ctx.faults.empty) return false;
     const session = this.opened?.session;
     const fault = this.ctx.faults.strike('message', {
       session: session?.id,

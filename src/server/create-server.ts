@@ -128,7 +128,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       return;
     }
     const credential = readCredential(q < 0 ? '' : raw.slice(q + 1), req.headers);
-    const fault = ctx.faults.strike('upgrade', { principal: principalOf(credential?.value) });
+    const fault = ctx.faults.empty ? undefined : ctx.faults.strike('upgrade', { principal: principalOf(credential?.value) });
     if (fault?.type === 'rejectUpgrade') {
       const body = JSON.stringify({ error: { code: fault.status, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } });
       socket.end(`HTTP/1.1 ${fault.status} Injected Fault\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

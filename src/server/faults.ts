@@ -86,6 +86,11 @@ export class FaultInjector {
     return rule;
   }
 
+  /** No rules: the per-message check costs nothing then. */
+  get empty(): boolean {
+    return this.rules.length === 0;
+  }
+
   list(): readonly Rule[] {
     return this.rules;
   }

@@ -24,6 +24,7 @@ import { Modality, type LiveServerMessage, type Session } from '@google/genai';
 import { startBin } from '../helpers/bin.js';
 import { RawClient, TEXT_SETUP } from '../helpers/raw-client.js';
 import { Inbox, sdk } from '../helpers/server.js';
+import { prng } from '../helpers/prng.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 /** Sessions driven with the official SDK, and with raw transparent-mode clients. */
@@ -47,17 +48,6 @@ function expectedContext(session: string): string[] {
   return Array.from({ length: TURNS }, (_, i) => [`user: ${userText(session, i + 1)}`, `model: ${replyText(session, i + 1)}`]).flat();
 }
 
-/** mulberry32: small, seedable, good enough to pick kill points. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
