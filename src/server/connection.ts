@@ -22,6 +22,7 @@ import type { ServerContext } from './context.js';
 import { Outbound } from './outbound.js';
 import { createSession, resumeSession, type OpenedSession, type OpenResult } from './session-opening.js';
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
+import type { ConnectionTap } from './wire-tap.js';
 
 type State = 'awaitingSetup' | 'settingUp' | 'active' | 'closed';
 
@@ -59,6 +60,7 @@ export class Connection {
   private setupTimer: Timer | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private missedPongs = 0;
+  private readonly tap: ConnectionTap | undefined;
   /** Client messages received after setup, for transparent resumption's index (PROTOCOL.md §5.4). */
   messagesAfterSetup = 0;
 
@@ -74,7 +76,10 @@ export class Connection {
     this.principal = principalOf(credential?.value);
     this.closed = new Promise((resolve) => (this.releaseClosed = resolve));
     ctx.connections.add(this);
-    this.outbound = new Outbound(ws, ctx.outboundHighWaterMark);
+    const path = request.url?.split('?')[0] ?? '/';
+    this.tap = ctx.recorder?.open({ conn: this.id, path, apiVersion: endpoint.apiVersion });
+    const tap = this.tap;
+    this.outbound = new Outbound(ws, ctx.outboundHighWaterMark, tap && ((m) => tap.serverMessage(m)));
     answerStatuslessCloseWith1000(ws);
     closeWithReasonOnProtocolError(ws, (err) =>
       err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
@@ -103,7 +108,7 @@ export class Connection {
       this.keepalive = setInterval(() => this.ping(), ctx.keepaliveIntervalMs);
       this.keepalive.unref();
     }
-    this.log().info({ path: request.url?.split('?')[0], apiVersion: endpoint.apiVersion, credential: credential?.source }, 'connection opened');
+    this.log().info({ path, apiVersion: endpoint.apiVersion, credential: credential?.source }, 'connection opened');
   }
 
   get sessionId(): string | undefined {
@@ -142,6 +147,7 @@ export class Connection {
 
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
+    this.tap?.clientFrame(data, isBinary);
     const parsed = parseClientFrame(data, isBinary, { strict: this.ctx.strict });
     if (this.state === 'awaitingSetup') {
       if (parsed.ok === false) this.close(parsed.close, parsed.detail);
@@ -280,6 +286,7 @@ export class Connection {
       videoReceived: () => this.onVideo(),
     });
     this.ctx.registry.attach(session, this);
+    this.tap?.session(session.id, opened.resumed);
     this.outbound.send(msg.setupComplete(this.ctx.sessionIdInSetupComplete ? session.id : undefined));
     this.log().info({ model: config.model, modality: config.modality, resumed: opened.resumed, seq: opened.seq }, opened.resumed ? 'session resumed' : 'session started');
     // The handle of the checkpoint the session starts from; nothing of this connection is consumed yet.
@@ -389,6 +396,7 @@ export class Connection {
   private onClose(code: number, reason: string): void {
     const wasOpen = this.state !== 'closed';
     this.shutdown();
+    this.tap?.closed(code, reason, wasOpen ? 'client' : 'server');
     this.log().info({ code, reason, initiatedByClient: wasOpen }, 'connection closed');
   }
 

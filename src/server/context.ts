@@ -13,6 +13,7 @@ import type { Engine } from '../session/engine.js';
 import type { UnknownModelPolicy } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
 import type { SessionRegistry } from './registry.js';
+import type { WireRecorder } from './wire-tap.js';
 
 export interface ServerContext {
   readonly clock: Clock;
@@ -47,4 +48,6 @@ export interface ServerContext {
   readonly tokens: Pick<LiveSessionDeps, 'tokenizer' | 'tokenRates' | 'preambleTokens' | 'contextWindowTokens'>;
   readonly metrics: Metrics;
   readonly faults: FaultInjector;
+  /** Records every connection's wire traffic (--record DIR); absent: nothing recorded. */
+  readonly recorder?: WireRecorder;
 }
