@@ -61,6 +61,8 @@ export class Connection {
   private keepalive: NodeJS.Timeout | undefined;
   private missedPongs = 0;
   private readonly tap: ConnectionTap | undefined;
+  /** A cut turn a fault asked for before the session existed. */
+  private cutOnOpen: number | undefined;
   /** Client messages received after setup, for transparent resumption's index (PROTOCOL.md §5.4). */
   messagesAfterSetup = 0;
 
@@ -79,7 +81,7 @@ export class Connection {
     const path = request.url?.split('?')[0] ?? '/';
     this.tap = ctx.recorder?.open({ conn: this.id, path, apiVersion: endpoint.apiVersion });
     const tap = this.tap;
-    this.outbound = new Outbound(ws, ctx.outboundHighWaterMark, tap && ((m) => tap.serverMessage(m)));
+    this.outbound = new Outbound(ws, ctx.outboundHighWaterMark, ctx.clock, tap && ((m) => tap.serverMessage(m)), ctx.faults.random);
     answerStatuslessCloseWith1000(ws);
     closeWithReasonOnProtocolError(ws, (err) =>
       err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
@@ -214,6 +216,17 @@ export class Connection {
         this.shutdown();
         this.ws.terminate();
         return true;
+      case 'delay':
+        this.outbound.delayMessages({ ms: fault.ms, jitterMs: fault.jitterMs, untilTurnComplete: fault.scope === 'turn' });
+        return false;
+      case 'prematureTurnComplete':
+      case 'emptyTurnComplete': {
+        const afterChunks = fault.type === 'emptyTurnComplete' ? 0 : fault.afterChunks;
+        // Struck by the setup itself: the session it opens gets the cut.
+        if (session) session.cutNextTurn(afterChunks);
+        else this.cutOnOpen = afterChunks;
+        return false;
+      }
       default:
         return false;
     }
@@ -278,6 +291,7 @@ export class Connection {
     this.attachedAt = this.ctx.clock.now();
     this.videoSeen = opened.videoSeen;
     const session = opened.session;
+    if (this.cutOnOpen !== undefined) session.cutNextTurn(this.cutOnOpen);
     session.attach({
       send: (m) => this.outbound.send(m),
       ready: () => this.outbound.ready(),

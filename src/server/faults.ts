@@ -22,8 +22,24 @@ const Action = z.discriminatedUnion('type', [
   }),
   /** Drop the TCP connection without a close frame (clients see 1006). */
   z.object({ type: z.literal('drop') }),
+  /**
+   * Hold back server messages: each waits `ms` plus up to `jitterMs` more, in order (a later
+   * message never overtakes an earlier one). Until the turn's turnComplete, or for the connection.
+   */
+  z.object({
+    type: z.literal('delay'),
+    ms: z.number().min(0).max(600_000),
+    jitterMs: z.number().min(0).max(600_000).default(0),
+    scope: z.enum(['turn', 'connection']).default('turn'),
+  }),
+  /** The next model turn ends with turnComplete after `afterChunks` content messages, no generationComplete. */
+  z.object({ type: z.literal('prematureTurnComplete'), afterChunks: z.number().int().min(1).default(1) }),
+  /** The next model turn is a bare turnComplete: no content at all. */
+  z.object({ type: z.literal('emptyTurnComplete') }),
   /** Refuse the resume: 1008 "BidiGenerateContent session not found". */
   z.object({ type: z.literal('refuseResume') }),
+  /** The resume succeeds, input is taken, and generation never starts: no reply ever comes. */
+  z.object({ type: z.literal('poisonHandle') }),
   /** Refuse the WebSocket upgrade with an HTTP status (429 RESOURCE_EXHAUSTED by default). */
   z.object({ type: z.literal('rejectUpgrade'), status: z.number().int().min(400).max(599).default(429) }),
 ]);
@@ -62,8 +78,8 @@ export type FaultPoint = 'upgrade' | 'message' | 'resume';
 
 const ACTIONS_AT: Record<FaultPoint, FaultAction['type'][]> = {
   upgrade: ['rejectUpgrade'],
-  message: ['goAway', 'close', 'drop'],
-  resume: ['refuseResume'],
+  message: ['goAway', 'close', 'drop', 'delay', 'prematureTurnComplete', 'emptyTurnComplete'],
+  resume: ['refuseResume', 'poisonHandle'],
 };
 
 export interface FaultFacts {
@@ -77,7 +93,8 @@ export interface FaultFacts {
 export class FaultInjector {
   private rules: Rule[] = [];
 
-  constructor(private readonly random: () => number = Math.random) {}
+  /** Also draws the jitter of delayed messages, so one seed makes a run repeatable. */
+  constructor(readonly random: () => number = Math.random) {}
 
   add(input: unknown): Rule {
     const parsed = FaultRule.parse(input);

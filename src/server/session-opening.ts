@@ -9,6 +9,7 @@ import { Checkpointer } from '../session/checkpointer.js';
 import { newSessionId, type SessionId } from '../session/ids.js';
 import { LiveSession, type LiveSessionDeps } from '../session/live-session.js';
 import type { ServerContext } from './context.js';
+import { wedgedEngine } from '../engine/wedged-engine.js';
 
 export interface OpenedSession {
   readonly session: LiveSession;
@@ -55,9 +56,10 @@ export async function resumeSession(
 ): Promise<OpenResult> {
   const target = ctx.handles.verify(handle, principal);
   if (!target) return notFound('handle forged, garbled or of another principal');
-  if (ctx.faults.strike('resume', { session: target.sessionId, principal })?.type === 'refuseResume') {
-    return notFound('injected fault: resume refused');
-  }
+  const fault = ctx.faults.empty ? undefined : ctx.faults.strike('resume', { session: target.sessionId, principal, model: config.model, messageType: 'setup' });
+  if (fault?.type === 'refuseResume') return notFound('injected fault: resume refused');
+  // A poisoned handle: everything works except the model, which never answers again.
+  if (fault?.type === 'poisonHandle') deps = { ...deps, engine: wedgedEngine };
   const record = await ctx.store.get(target.sessionId);
   if (!record || record.status === 'ended') return notFound('session unknown or ended');
   const now = ctx.clock.now();

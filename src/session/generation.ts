@@ -1,7 +1,8 @@
 /**
  * One model generation: reads the engine's events and turns them into server messages, in TEXT
- * or AUDIO, while keeping the exact record of what reached the client. Ends in one of four ways:
- * complete, a blocking tool call, aborted (barge-in), or failed.
+ * or AUDIO, while keeping the exact record of what reached the client. Ends in one of five ways:
+ * complete, a blocking tool call, aborted (barge-in), truncated (a premature end the emulator
+ * injects, as real models do, PROTOCOL.md §6.6), or failed.
  */
 import type { CloseSpec } from '../protocol/close-codes.js';
 import { msg, type ServerMessage } from '../protocol/server-messages.js';
@@ -35,6 +36,8 @@ export type GenerationOutcome =
   | { kind: 'complete' }
   | { kind: 'toolCall' }
   | { kind: 'aborted' }
+  /** Cut short after `cutAfter` content messages: a premature (or, at 0, empty) turn. */
+  | { kind: 'truncated' }
   | { kind: 'failed'; close: CloseSpec; detail: string };
 
 export interface GenerationDeps {
@@ -47,6 +50,8 @@ export class Generation {
   private readonly controller = new AbortController();
   private readonly parts: ContextPart[] = [];
   private speaker: Speaker | undefined;
+  private contentSent = 0;
+  private truncated = false;
   /** Calls issued by this generation, blocking or not. */
   readonly calls: IssuedCall[] = [];
 
@@ -57,6 +62,8 @@ export class Generation {
     private readonly userTurns: number,
     private readonly out: GenerationOutput,
     private readonly onToolCall: OnToolCall,
+    /** End the turn instead of sending content message number cutAfter + 1 (modelTurn or toolCall). */
+    private readonly cutAfter?: number,
   ) {}
 
   get aborted(): boolean {
@@ -70,16 +77,29 @@ export class Generation {
   /** The model's side of the conversation as the client received it. */
   sentParts(): ContextPart[] {
     const spoken = this.speaker?.spoken();
-    const parts = [...this.parts];
+    // Copies: the history must not change if this generation's last text part grows later.
+    const parts = this.parts.map((p) => ({ ...p }));
     if (spoken) parts.unshift({ kind: 'audio', seconds: spoken.seconds, transcript: spoken.transcript });
     return parts;
   }
 
   async run(): Promise<GenerationOutcome> {
     const signal = this.controller.signal;
-    const send = (m: ServerMessage): void => {
-      if (!signal.aborted) this.out.send(m);
+    /** Sends unless aborted or cut here; false when the message did not go out. */
+    const send = (m: ServerMessage): boolean => {
+      if (signal.aborted) return false;
+      if (this.cutAfter !== undefined && isContent(m)) {
+        if (this.contentSent >= this.cutAfter) {
+          this.truncated = true;
+          this.controller.abort();
+          return false;
+        }
+        this.contentSent++;
+      }
+      this.out.send(m);
+      return true;
     };
+    const stopped = (): GenerationOutcome => ({ kind: this.truncated ? 'truncated' : 'aborted' });
     if (this.config.modality === 'AUDIO') {
       if (!this.deps.speech) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
       this.speaker = new Speaker(
@@ -91,34 +111,34 @@ export class Generation {
     }
     try {
       for await (const event of this.deps.engine.generate({ config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
-        if (signal.aborted) return { kind: 'aborted' };
+        if (signal.aborted) return stopped();
         switch (event.type) {
           case 'text':
             if (this.speaker) {
               this.speaker.push(event.text);
             } else {
               await this.out.ready();
-              send(msg.text(event.text));
-              this.appendText(event.text, false);
+              // Only what went out is history: a barge-in may land during the wait above.
+              if (send(msg.text(event.text))) this.appendText(event.text, false);
             }
             break;
           case 'thought':
             if (!this.speaker && this.config.setup.generationConfig?.thinkingConfig?.includeThoughts) {
-              send(msg.text(event.text, true));
+              if (!send(msg.text(event.text, true))) return stopped();
             }
             this.appendText(event.text, true);
             break;
           case 'toolCall': {
             // What was said before the call reaches the client before the call does.
             await this.speaker?.flush();
-            if (signal.aborted) return { kind: 'aborted' };
+            if (signal.aborted) return stopped();
             const issued = event.calls.map((c) => ({
               id: newFunctionCallId(),
               name: c.name,
               args: c.args ?? {},
               blocking: !isNonBlocking(this.config, c.name),
             }));
-            send(msg.toolCall(issued.map(({ id, name, args }) => ({ name, args, id }))));
+            if (!send(msg.toolCall(issued.map(({ id, name, args }) => ({ name, args, id }))))) return stopped();
             for (const c of issued) {
               this.calls.push(c);
               this.parts.push({ kind: 'functionCall', id: c.id, name: c.name, args: c.args });
@@ -136,9 +156,9 @@ export class Generation {
         }
       }
       await this.speaker?.flush();
-      return signal.aborted ? { kind: 'aborted' } : { kind: 'complete' };
+      return signal.aborted ? stopped() : { kind: 'complete' };
     } catch (err) {
-      if (signal.aborted) return { kind: 'aborted' };
+      if (signal.aborted) return stopped();
       return { kind: 'failed', close: internal, detail: err instanceof Error ? err.message : String(err) };
     }
   }
@@ -148,6 +168,11 @@ export class Generation {
     if (last?.kind === 'text' && (last.thought === true) === thought) last.text += text;
     else this.parts.push(thought ? { kind: 'text', text, thought: true } : { kind: 'text', text });
   }
+}
+
+/** Model output proper, as opposed to signals and transcripts. */
+function isContent(m: ServerMessage): boolean {
+  return 'toolCall' in m || ('serverContent' in m && m.serverContent.modelTurn !== undefined);
 }
 
 const internal: CloseSpec = { code: 1011, reason: 'Internal error occurred.' };

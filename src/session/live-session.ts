@@ -94,6 +94,8 @@ export class LiveSession {
   readonly totals: TokenTotals = { promptTokens: 0, responseTokens: 0 };
   /** Input (or a WHEN_IDLE tool response) arrived during a turn that may not be interrupted. */
   private replyAfterTurn = false;
+  /** The next generation ends after this many content messages (a premature or empty turnComplete). */
+  private nextCut: number | undefined;
   private output: SessionOutput | undefined;
   private ended = false;
 
@@ -332,17 +334,29 @@ export class LiveSession {
     this.deps.onCompression?.(event);
   }
 
+  /**
+   * Ends the next model turn with turnComplete after `afterChunks` content messages, with no
+   * generationComplete: the premature (or, at 0, empty) turnComplete real models send
+   * (PROTOCOL.md §6.6). The history keeps what was sent, as after a barge-in.
+   */
+  cutNextTurn(afterChunks: number): void {
+    this.nextCut = afterChunks;
+  }
+
   private runGeneration(): void {
     const out = this.output;
     if (!out) return;
-    const generation = new Generation(this.deps, this.config, this.history, this.userTurns, out, (calls) => {
+    const cutAfter = this.nextCut;
+    this.nextCut = undefined;
+    const onToolCall = (calls: readonly IssuedCall[]): void => {
       for (const call of calls) this.pendingCalls.set(call.id, call);
       if (calls.some((c) => c.blocking)) {
         // The generation ends here; the turn stays open until the responses arrive.
         this.generation = undefined;
         this.recordModel(generation);
       }
-    });
+    };
+    const generation = new Generation(this.deps, this.config, this.history, this.userTurns, out, onToolCall, cutAfter);
     this.generation = generation;
     void generation.run().then((outcome) => {
       // Settled already: interrupted, or ended by a blocking call.
@@ -352,6 +366,9 @@ export class LiveSession {
       switch (outcome.kind) {
         case 'complete':
           out.send(msg.generationComplete());
+          this.finishTurn();
+          return;
+        case 'truncated':
           this.finishTurn();
           return;
         case 'toolCall':

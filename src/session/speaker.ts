@@ -77,6 +77,8 @@ export class Speaker {
       if (this.signal.aborted) return;
       const chunk = pcm.subarray(offset, Math.min(pcm.length, offset + chunkBytes));
       this.out.send(msg.audio(chunk.toString('base64')));
+      // A send may end the generation (a cut turn): that chunk never went out.
+      if (this.signal.aborted) return;
       this.sentSeconds += chunk.length / BYTES_PER_SECOND;
       if (offset === 0) {
         // Transcription chunks concatenate on the client, so sentences after the first carry their space.

@@ -4,10 +4,12 @@ import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
 import { FaultInjector } from '../../src/server/faults.js';
 import { principalOf } from '../../src/session/handles.js';
+import { ManualClock } from '../../src/session/clock.js';
 import { RawClient, upgradeStatus } from '../helpers/raw-client.js';
 import { Inbox, sdk, startServer } from '../helpers/server.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
+const MODEL_AUDIO = 'models/gemini-2.5-flash-native-audio-preview-09-2025';
 const addFault = (url: string, rule: unknown) =>
   fetch(`${url}/relive/v1/faults`, { method: 'POST', body: JSON.stringify(rule) });
 
@@ -129,5 +131,168 @@ describe('faults through the control API', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('message-level faults', () => {
+  const isContent = (m: Record<string, any>) => m.serverContent?.modelTurn !== undefined;
+  const isTurnComplete = (m: Record<string, any>) => m.serverContent?.turnComplete === true;
+
+  test('delay (turn scope): the turn waits on the server clock, in order; the next turn is not delayed', async () => {
+    const clock = new ManualClock(0);
+    const server = await startServer({ keepaliveIntervalMs: 0, clock });
+    try {
+      await addFault(server.url, { match: { messageType: 'clientContent', turn: 1 }, count: 1, action: { type: 'delay', ms: 1000, jitterMs: 500 } });
+      const c = await RawClient.connect(server.url);
+      const witness = await RawClient.connect(server.url);
+      c.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'one two three four five six seven eight nine' }] }], turnComplete: true } });
+      assert.equal(await witness.turn('still fine?'), 'You said: still fine?', 'another session is not delayed');
+      assert.ok(await c.staysOpen(150));
+      assert.equal(c.messages.length, 1, 'only setupComplete: the reply is held back');
+      clock.advance(999);
+      assert.ok(await c.staysOpen(50));
+      assert.equal(c.messages.length, 1, 'not before 1 s');
+      clock.advance(501);
+      await c.waitFor(isTurnComplete);
+      const kinds = c.messages.slice(1).map((m) => Object.keys(m.serverContent ?? m)[0]);
+      assert.deepEqual(kinds, ['modelTurn', 'modelTurn', 'modelTurn', 'generationComplete', 'turnComplete'], 'in order, all of them');
+      assert.equal(c.textFrom(1), 'You said: one two three four five six seven eight nine');
+      assert.equal(await c.turn('again'), 'You said: again', 'turn 2 is not delayed: the clock never moved');
+      await Promise.all([c.dispose(), witness.dispose()]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('delay (connection scope) with jitter: every message later, none reordered, through the SDK', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      await addFault(server.url, { match: { messageType: 'setup' }, count: 1, action: { type: 'delay', ms: 60, jitterMs: 40, scope: 'connection' } });
+      const started = Date.now();
+      const c = await open(server.url);
+      assert.ok(Date.now() - started >= 55, 'setupComplete itself was held back');
+      for (const text of ['first turn here', 'second turn here']) {
+        const from = c.inbox.messages.length;
+        const sent = Date.now();
+        c.session.sendClientContent({ turns: text });
+        await c.inbox.turnComplete(from);
+        assert.ok(Date.now() - sent >= 55, 'each turn is delayed');
+        assert.equal(c.inbox.text(from), `You said: ${text}`, 'chunks in order');
+      }
+      c.session.close();
+      await c.inbox.waitClose();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('prematureTurnComplete: turnComplete after N chunks, no generationComplete; history keeps only what was sent', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0, sessionIdInSetupComplete: true });
+    try {
+      await addFault(server.url, { match: { turn: 1 }, count: 1, action: { type: 'prematureTurnComplete', afterChunks: 2 } });
+      const c = await RawClient.connect(server.url);
+      const id = c.messages[0]!.setupComplete.sessionId as string;
+      const text = await c.turn('alpha beta gamma delta epsilon zeta eta theta iota kappa');
+      assert.equal(text, 'You said: alpha beta gamma delta epsilon zeta ', 'cut mid-sentence after two chunks');
+      const turn = c.messages.slice(1);
+      assert.equal(turn.filter(isContent).length, 2);
+      assert.equal(turn.some((m) => m.serverContent?.generationComplete), false, 'a premature end has no generationComplete');
+      assert.ok(turn.find(isTurnComplete)!.usageMetadata.responseTokenCount > 0);
+      assert.equal(await c.turn('next'), 'You said: next', 'the turn after is whole');
+      const detail = (await (await fetch(`${server.url}/relive/v1/sessions/${id}`)).json()) as { context: { role: string; parts: { text?: string }[] }[] };
+      assert.equal(detail.context[1]!.parts[0]!.text, 'You said: alpha beta gamma delta epsilon zeta ', 'the history is what the client got');
+      await c.dispose();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('emptyTurnComplete: a bare turnComplete, no content; with the SDK', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      await addFault(server.url, { match: { messageType: 'clientContent' }, count: 1, action: { type: 'emptyTurnComplete' } });
+      const c = await open(server.url);
+      c.session.sendClientContent({ turns: 'hello there' });
+      await c.inbox.turnComplete(1);
+      assert.deepEqual(
+        c.inbox.messages.slice(1).map((m) => Object.keys(m.serverContent ?? {})),
+        [['turnComplete']],
+        'nothing but turnComplete',
+      );
+      const from = c.inbox.messages.length;
+      c.session.sendClientContent({ turns: 'and now?' });
+      await c.inbox.turnComplete(from);
+      assert.equal(c.inbox.text(from), 'You said: and now?');
+      c.session.close();
+      await c.inbox.waitClose();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('in AUDIO: an empty turn has no chunk and no transcript; a premature one stops after N chunks', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0, sessionIdInSetupComplete: true });
+    try {
+      await addFault(server.url, { count: 1, match: { messageType: 'realtimeInput', turn: 1 }, action: { type: 'emptyTurnComplete' } });
+      await addFault(server.url, { count: 1, match: { messageType: 'realtimeInput', turn: 2 }, action: { type: 'prematureTurnComplete', afterChunks: 3 } });
+      const c = await RawClient.connect(server.url, { setup: { model: MODEL_AUDIO, generationConfig: { responseModalities: ['AUDIO'] }, outputAudioTranscription: {} } });
+      c.send({ realtimeInput: { text: 'say something' } });
+      await c.waitFor(isTurnComplete, 10_000);
+      assert.deepEqual(c.messages.slice(1).map((m) => Object.keys(m.serverContent ?? m)), [['turnComplete']]);
+      const from = c.messages.length;
+      c.send({ realtimeInput: { text: 'now say something rather long, so that it takes a few seconds to speak' } });
+      await c.waitFor(isTurnComplete, 10_000, from);
+      const turn = c.messages.slice(from);
+      assert.equal(turn.filter(isContent).length, 3, 'three 100 ms chunks, then the end');
+      assert.equal(turn.some((m) => m.serverContent?.generationComplete), false);
+      const id = c.messages[0]!.setupComplete.sessionId as string;
+      const detail = (await (await fetch(`${server.url}/relive/v1/sessions/${id}`)).json()) as { context: { role: string; parts: { seconds?: number }[] }[] };
+      const spoken = detail.context.filter((t) => t.role === 'model').map((t) => t.parts[0]!.seconds);
+      assert.deepEqual(spoken.map((s) => Math.round(s! * 10) / 10), [0.3], 'the empty turn left nothing; the cut one 0.3 s');
+      await c.dispose();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('poisonHandle: the resume succeeds and no reply ever comes; the next resume works', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      const first = await open(server.url, { sessionResumption: {} });
+      first.session.sendClientContent({ turns: 'remember me' });
+      await first.inbox.turnComplete(1);
+      const handle = (await first.inbox.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 3)).sessionResumptionUpdate!.newHandle!;
+      first.session.close();
+      await first.inbox.waitClose();
+
+      await addFault(server.url, { count: 1, action: { type: 'poisonHandle' } });
+      const poisoned = await open(server.url, { sessionResumption: { handle } });
+      assert.ok(poisoned.inbox.messages[0]!.setupComplete, 'the resume itself succeeds');
+      const from = poisoned.inbox.messages.length;
+      poisoned.session.sendClientContent({ turns: 'hello?' });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(poisoned.inbox.messages.slice(from), [], 'wedged: nothing at all comes back');
+      assert.equal(poisoned.inbox.closed, undefined, 'and the socket stays open');
+      poisoned.session.close();
+      await poisoned.inbox.waitClose();
+
+      // The client's watchdog gives up and resumes again with its last good handle.
+      const healed = await open(server.url, { sessionResumption: { handle } });
+      const at = healed.inbox.messages.length;
+      healed.session.sendClientContent({ turns: 'are you back' });
+      await healed.inbox.turnComplete(at);
+      assert.equal(healed.inbox.text(at), 'You said: are you back');
+      healed.session.close();
+      await healed.inbox.waitClose();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('actions are refused at the wrong point: poisonHandle never fires on a message', () => {
+    const f = new FaultInjector();
+    f.add({ action: { type: 'poisonHandle' } });
+    assert.equal(f.strike('message', { messageType: 'clientContent' }), undefined);
+    assert.equal(f.strike('resume', { messageType: 'setup' })?.type, 'poisonHandle');
   });
 });
