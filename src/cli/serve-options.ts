@@ -25,6 +25,8 @@ Options:
   --max-frame-bytes N     largest client frame accepted (default 15728640 = 15 MiB)
   --setup-timeout SECONDS close connections that send no setup in time (default 30)
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
+  --record DIR            write every session's wire traffic, both directions, as NDJSON into DIR
+                          (created if missing; one file per session); replay with relive replay
 
 Sessions:
   --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db) or memory (env RELIVE_STORE)
@@ -72,6 +74,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'max-frame-bytes': { type: 'string' },
       'setup-timeout': { type: 'string' },
       'log-level': { type: 'string' },
+      record: { type: 'string' },
       store: { type: 'string' },
       secret: { type: 'string' },
       'connection-lifetime': { type: 'string' },
@@ -126,6 +129,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     strict: values.strict ?? false,
     maxFrameBytes,
     setupTimeoutMs: setupTimeout === undefined ? undefined : setupTimeout * 1000,
+    recordDir: nonEmpty(values.record, 'record'),
   };
   return {
     options,
@@ -158,6 +162,12 @@ function readKeys(spec: string): string[] {
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
+}
+
+function nonEmpty(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new Error(`--${name} needs a directory`);
+  return value;
 }
 
 function int(value: string | undefined, name: string, min: number, max: number): number | undefined {

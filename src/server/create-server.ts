@@ -23,6 +23,7 @@ import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
+import { NdjsonRecorder } from './ndjson-recorder.js';
 import { DEFAULTS, type ServerOptions } from './options.js';
 import { SessionRegistry } from './registry.js';
 
@@ -100,6 +101,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       () => registry.liveCount,
       () => connections.size,
     ),
+    recorder: options.recordDir === undefined ? undefined : new NdjsonRecorder({ dir: options.recordDir, clock, log }),
   };
 
   const startedAt = clock.now();
@@ -179,6 +181,8 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     http.closeAllConnections?.();
     await Promise.all([...ctx.connections].map((c) => c.closed));
     await settleWrites();
+    // After every connection closed, so that each recording ends with its close line.
+    await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording flush failed'));
     if (ownSpeech && speech) await speech.close();
     await store.close();
   }

@@ -67,6 +67,11 @@ export interface ServerOptions {
   contextWindowTokens?: number;
   /** Close at the connection lifetime: 'aborted' (1008, default) or 'deadline' (1011), both seen from Google. */
   lifetimeClose?: 'aborted' | 'deadline';
+  /**
+   * Record every connection's wire traffic as NDJSON in this directory (created if missing): one
+   * file per session, docs/recording.md. A directory that cannot be written is logged, not fatal.
+   */
+  recordDir?: string;
 }
 
 export const DEFAULTS = {
