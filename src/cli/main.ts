@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-/** The `relive` command: `serve` (default) runs the server, `chat` talks to one from a terminal. */
-import { readFileSync } from 'node:fs';
+/**
+ * The `relive` command: `serve` (default) runs the server, `chat` talks to one from a terminal,
+ * `replay` plays a recording against one.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +13,7 @@ import { ManualClock, ScaledClock } from '../session/clock.js';
 import { openStore } from '../store/open-store.js';
 import { loadTokenizer } from '../tokenizer/select.js';
 import { runChat } from './chat.js';
+import { replayCommand } from './replay-command.js';
 import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
 
 const USAGE = `relive — Gemini Live API session management: server, emulator, client tools
@@ -17,6 +21,9 @@ const USAGE = `relive — Gemini Live API session management: server, emulator, 
 Usage:
   relive [serve] [options]   run the server (default command); relive serve --help for options
   relive chat [options]      type turns to a relive (or Gemini) Live endpoint; relive chat --help
+  relive replay FILE [options]
+                             replay a recording (serve --record DIR) against a server and report
+                             where its answers differ; relive replay --help
   relive --version
 `;
 
@@ -45,6 +52,9 @@ async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = pino({ name: 'relive', level: parsed.logLevel });
+  // Made here rather than left to the recorder, which only logs: asked for on the command line, a
+  // directory that cannot be made is an error to stop at.
+  if (parsed.options.recordDir) mkdirSync(parsed.options.recordDir, { recursive: true });
   const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
   const store = openStore(parsed.storeSpec);
   const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
@@ -67,6 +77,7 @@ async function serve(argv: string[]): Promise<number> {
       script: parsed.scriptPath,
       strict: parsed.options.strict ?? false,
       apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any',
+      record: parsed.options.recordDir,
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
   );
@@ -135,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === 'chat') return chat(rest);
+  if (first === 'replay') return replayCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   if (first === 'serve') return serve(rest);
   return serve(argv);
 }
