@@ -5,7 +5,7 @@ import { Modality } from '@google/genai';
 import { FaultInjector } from '../../src/server/faults.js';
 import { principalOf } from '../../src/session/handles.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { RawClient, upgradeStatus } from '../helpers/raw-client.js';
+import { RawClient, TEXT_SETUP, upgradeStatus } from '../helpers/raw-client.js';
 import { Inbox, sdk, startServer } from '../helpers/server.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
@@ -294,5 +294,72 @@ describe('message-level faults', () => {
     f.add({ action: { type: 'poisonHandle' } });
     assert.equal(f.strike('message', { messageType: 'clientContent' }), undefined);
     assert.equal(f.strike('resume', { messageType: 'setup' })?.type, 'poisonHandle');
+  });
+});
+
+describe('every fault through the other kind of client', () => {
+  test('SDK: drop gives 1006, a 429 upgrade rejects connect(), a premature turn ends early', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      await addFault(server.url, { match: { key: 'over-quota' }, count: 1, action: { type: 'rejectUpgrade' } });
+      const blocked = sdk(server.url, 'v1beta', 'over-quota').live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: new Inbox().callbacks });
+      await assert.rejects(blocked, /429/);
+
+      await addFault(server.url, { match: { turn: 1 }, count: 1, action: { type: 'prematureTurnComplete', afterChunks: 1 } });
+      const c = await open(server.url);
+      c.session.sendClientContent({ turns: 'one two three four five six seven eight' });
+      await c.inbox.turnComplete(1);
+      assert.equal(c.inbox.text(1), 'You said: one two ');
+      assert.equal(c.inbox.messages.some((m) => m.serverContent?.generationComplete), false);
+
+      await addFault(server.url, { match: { messageType: 'clientContent' }, count: 1, action: { type: 'drop' } });
+      c.session.sendClientContent({ turns: 'and then' });
+      assert.equal((await c.inbox.waitClose()).code, 1006);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('raw: goAway and close strike on the matching message only', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      await addFault(server.url, { match: { messageType: 'toolResponse' }, action: { type: 'close', code: 1011, reason: 'Internal error encountered.' } });
+      await addFault(server.url, { match: { messageType: 'realtimeInput' }, count: 1, action: { type: 'goAway', timeLeft: '5s' } });
+      const c = await RawClient.connect(server.url);
+      assert.equal(await c.turn('text turns are not matched'), 'You said: text turns are not matched');
+      c.send({ realtimeInput: { text: 'realtime' } });
+      assert.equal((await c.waitFor((m) => m.goAway !== undefined)).goAway.timeLeft, '5s');
+      c.send({ toolResponse: { functionResponses: [{ id: 'x', name: 'f', response: {} }] } });
+      assert.deepEqual(await c.waitClose(), { code: 1011, reason: 'Internal error encountered.' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('raw: refuseResume and poisonHandle on resumes, matched by session', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0, sessionIdInSetupComplete: true });
+    try {
+      const setup = { setup: { ...TEXT_SETUP.setup, sessionResumption: {} } };
+      const a = await RawClient.connect(server.url, setup);
+      const b = await RawClient.connect(server.url, setup);
+      const handleOf = (c: RawClient) => c.messages[1]!.sessionResumptionUpdate.newHandle as string;
+      const [ha, hb] = [handleOf(a), handleOf(b)];
+      await addFault(server.url, { match: { session: a.messages[0]!.setupComplete.sessionId }, count: 1, action: { type: 'refuseResume' } });
+      await addFault(server.url, { match: { session: b.messages[0]!.setupComplete.sessionId }, count: 1, action: { type: 'poisonHandle' } });
+      await Promise.all([a.dispose(), b.dispose()]);
+
+      const ra = await RawClient.open(server.url);
+      ra.send({ setup: { ...TEXT_SETUP.setup, sessionResumption: { handle: ha } } });
+      assert.deepEqual(await ra.waitClose(), { code: 1008, reason: 'BidiGenerateContent session not found' });
+
+      const rb = await RawClient.connect(server.url, { setup: { ...TEXT_SETUP.setup, sessionResumption: { handle: hb } } });
+      const from = rb.messages.length;
+      rb.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'anyone?' }] }], turnComplete: true } });
+      assert.ok(await rb.staysOpen(300));
+      assert.deepEqual(rb.messages.slice(from), [], 'the poisoned session never answers');
+      await rb.dispose();
+    } finally {
+      await server.close();
+    }
   });
 });
