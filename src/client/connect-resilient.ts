@@ -1,0 +1,76 @@
+/**
+ * `connectResilient`: `ai.live.connect` with session management built in. Same `model`, `config`
+ * and `callbacks` as the SDK (plus `onevent` for the lifecycle), same LiveServerMessage objects, a
+ * session with the same send methods; connection rotation, reconnects, replay and handle
+ * persistence happen underneath.
+ */
+import type { LiveConnectConfig } from '@google/genai';
+import type { HandleStore } from './handle-store.js';
+import { ResilientSession, type ResilientCallbacks, type ResilientSettings } from './resilient-session.js';
+
+export interface ConnectResilientParameters {
+  model: string;
+  config?: LiveConnectConfig;
+  callbacks: ResilientCallbacks;
+  /** An API key, or an ephemeral token (`auth_tokens/…`). */
+  apiKey?: string;
+  /** Default https://generativelanguage.googleapis.com; a relive server's URL to use relive. */
+  baseUrl?: string;
+  /** Default v1beta. */
+  apiVersion?: string;
+  /**
+   * Ask for `lastConsumedClientMessageIndex`, which makes replay exact. Default: on, except
+   * against Google's Gemini API host, where the SDK refuses it and the library falls back to turn
+   * boundaries (see docs/client.md).
+   */
+  transparent?: boolean;
+  /** Where the newest handle is kept, so a reload or restart resumes; default none. */
+  handleStore?: HandleStore;
+  replay?: { maxAudioSeconds?: number };
+  reconnect?: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number };
+  /** Ping interval and pong timeout for detecting a dead TCP connection (Node only; 0 disables). */
+  keepalive?: { intervalMs?: number; timeoutMs?: number };
+  /** A WebSocket class to use instead of the platform's (or `ws` in Node 20). */
+  WebSocket?: ResilientSettings['WebSocket'];
+  random?: () => number;
+}
+
+const GEMINI_API_HOST = 'generativelanguage.googleapis.com';
+
+export async function connectResilient(params: ConnectResilientParameters): Promise<ResilientSession> {
+  const baseUrl = params.baseUrl ?? `https://${GEMINI_API_HOST}`;
+  const stored = await params.handleStore?.load();
+  const session = new ResilientSession({
+    url: liveUrl(baseUrl, params.apiVersion ?? 'v1beta', params.apiKey),
+    model: params.model,
+    config: params.config,
+    callbacks: params.callbacks,
+    transparent: params.transparent ?? new URL(baseUrl).hostname !== GEMINI_API_HOST,
+    handleStore: params.handleStore,
+    stored,
+    maxReplayAudioSeconds: params.replay?.maxAudioSeconds ?? 30,
+    reconnect: {
+      maxAttempts: params.reconnect?.maxAttempts ?? 10,
+      initialDelayMs: params.reconnect?.initialDelayMs ?? 250,
+      maxDelayMs: params.reconnect?.maxDelayMs ?? 10_000,
+    },
+    keepalive: { intervalMs: params.keepalive?.intervalMs ?? 15_000, timeoutMs: params.keepalive?.timeoutMs ?? 10_000 },
+    WebSocket: params.WebSocket,
+    random: params.random ?? Math.random,
+  });
+  await session.start();
+  return session;
+}
+
+/** The BidiGenerateContent URL the SDK would open for this base URL, version and credential. */
+export function liveUrl(baseUrl: string, apiVersion: string, apiKey: string | undefined): string {
+  const url = new URL(baseUrl);
+  url.protocol = url.protocol === 'http:' || url.protocol === 'ws:' ? 'ws:' : 'wss:';
+  const prefix = url.pathname.replace(/\/+$/, '');
+  const ephemeral = apiKey?.startsWith('auth_tokens/') ?? false;
+  const method = ephemeral ? 'BidiGenerateContentConstrained' : 'BidiGenerateContent';
+  url.pathname = `${prefix}/ws/google.ai.generativelanguage.${apiVersion}.GenerativeService.${method}`;
+  url.search = '';
+  if (apiKey !== undefined) url.searchParams.set(ephemeral ? 'access_token' : 'key', apiKey);
+  return url.toString();
+}

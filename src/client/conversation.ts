@@ -1,0 +1,86 @@
+/**
+ * What the library knows of the conversation from its own side of the wire: whether the model is
+ * mid-turn, which tool calls await an answer, and a transcript of finished turns. The first two
+ * decide when a connection may be rotated; the transcript seeds a fresh session when a handle no
+ * longer resumes.
+ */
+import type { TranscriptTurn } from './handle-store.js';
+
+/** Turns kept for re-seeding; older ones go first (a session's own compression would drop them too). */
+const MAX_TRANSCRIPT_TURNS = 200;
+
+export class Conversation {
+  /** The model has started a turn (output or a tool call) that has not ended yet. */
+  generating = false;
+  /** Input that asks for a reply was sent, and no reply has started yet. */
+  awaitingReply = false;
+  readonly pendingCalls = new Set<string>();
+  readonly transcript: TranscriptTurn[] = [];
+  private modelText = '';
+  /** User input of the turn in progress: it enters the transcript when the turn ends, as consumed. */
+  private userTexts: string[] = [];
+  private transcribed = '';
+
+  /** The session is at a turn boundary: nothing generating, nothing owed to the model. */
+  get idle(): boolean {
+    return !this.generating && !this.awaitingReply && this.pendingCalls.size === 0;
+  }
+
+  sent(wire: Record<string, unknown>): void {
+    const cc = wire.clientContent as { turns?: { role?: string; parts?: { text?: string }[] }[]; turnComplete?: boolean } | undefined;
+    if (cc) {
+      for (const turn of cc.turns ?? []) {
+        const text = (turn.parts ?? []).map((p) => p.text ?? '').join('');
+        if (!text) continue;
+        if (turn.role === 'model') this.push('model', text);
+        else this.userTexts.push(text);
+      }
+      if (cc.turnComplete) this.awaitingReply = true;
+    }
+    const ri = wire.realtimeInput as { text?: string; activityEnd?: unknown; audioStreamEnd?: boolean } | undefined;
+    if (ri?.text) {
+      this.userTexts.push(ri.text);
+      this.awaitingReply = true;
+    }
+    const tr = wire.toolResponse as { functionResponses?: { id?: string; willContinue?: boolean }[] } | undefined;
+    for (const fr of tr?.functionResponses ?? []) if (fr.id && !fr.willContinue) this.pendingCalls.delete(fr.id);
+  }
+
+  received(m: Record<string, any>): void {
+    const sc = m.serverContent;
+    if (sc) {
+      if (sc.modelTurn) {
+        this.generating = true;
+        this.awaitingReply = false;
+        for (const p of sc.modelTurn.parts ?? []) if (typeof p.text === 'string' && !p.thought) this.modelText += p.text;
+      }
+      if (sc.outputTranscription?.text) this.modelText += sc.outputTranscription.text;
+      if (sc.inputTranscription?.text) this.transcribed += sc.inputTranscription.text;
+      if (sc.turnComplete) {
+        this.generating = false;
+        this.awaitingReply = false;
+        this.endTurn();
+      }
+    }
+    if (m.toolCall) {
+      this.generating = true;
+      this.awaitingReply = false;
+      for (const fc of m.toolCall.functionCalls ?? []) if (fc.id) this.pendingCalls.add(fc.id);
+    }
+    for (const id of m.toolCallCancellation?.ids ?? []) this.pendingCalls.delete(id);
+  }
+
+  private endTurn(): void {
+    for (const text of this.userTexts) this.push('user', text);
+    if (this.transcribed.trim()) this.push('user', this.transcribed.trim());
+    if (this.modelText.trim()) this.push('model', this.modelText.trim());
+    this.userTexts = [];
+    this.transcribed = '';
+    this.modelText = '';
+  }
+
+  private push(role: 'user' | 'model', text: string): void {
+    this.transcript.push({ role, text });
+    if (this.transcript.length > MAX_TRANSCRIPT_TURNS) this.transcript.splice(0, this.transcript.length - MAX_TRANSCRIPT_TURNS);
+  }
+}

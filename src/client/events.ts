@@ -1,0 +1,26 @@
+/** What a resilient session tells the app about its own life, beside the Live messages themselves. */
+import type { CloseClass } from './close-classes.js';
+import type { DroppedInput } from './replay-buffer.js';
+
+export type LifecycleEvent =
+  /**
+   * A connection is ready (setupComplete). `resumed`: it continues the session through a handle.
+   * `gapMs`: how long the session had no ready connection before this one (absent for the first).
+   */
+  | { type: 'connected'; connection: number; resumed: boolean; gapMs?: number }
+  /** The server sent goAway: a new connection takes over at the next turn boundary. */
+  | { type: 'rotating'; connection: number; timeLeftMs: number }
+  /** The connection ended unexpectedly; another attempt follows after `delayMs`. */
+  | { type: 'reconnecting'; attempt: number; delayMs: number; code: number; reason: string; class: CloseClass }
+  /**
+   * The session goes on with its state: through a handle (exact), or, when no handle resumes any
+   * more, as a fresh session seeded from the transcript the library kept (text only).
+   * `replayed`: client messages sent again; `dropped`: audio the bounded buffer could not keep.
+   */
+  | { type: 'stateRestored'; via: 'handle' | 'transcript'; connection: number; replayed: number; dropped: DroppedInput }
+  /** The state is gone: the session continues as a fresh one with no history. */
+  | { type: 'stateLost'; connection: number; reason: string }
+  /** The session is over for good. */
+  | { type: 'closed'; code: number; reason: string; class: CloseClass };
+
+export type LifecycleListener = (event: LifecycleEvent) => void;

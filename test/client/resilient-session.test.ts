@@ -1,0 +1,242 @@
+/** relive/client against a real relive server: rotation, reconnects, the fallback ladder, replay, persistence. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { LiveServerMessage, Modality } from '@google/genai';
+import { connectResilient, memoryHandleStore, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
+import { parseScenario } from '../../src/engine/scripted/scenario.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const MODEL = 'gemini-live-2.5-flash-preview';
+
+/** What the app sees: messages and lifecycle events, with waits on both. */
+class AppView {
+  readonly messages: LiveServerMessage[] = [];
+  readonly events: LifecycleEvent[] = [];
+  closed: { code: number; reason: string; class: { kind: string; label: string } } | undefined;
+  private wake: (() => void)[] = [];
+  readonly callbacks = {
+    onmessage: (m: LiveServerMessage) => this.push(() => this.messages.push(m)),
+    onevent: (e: LifecycleEvent) => this.push(() => this.events.push(e)),
+    onclose: (e: { code: number; reason: string; class: { kind: string; label: string } }) => this.push(() => (this.closed = e)),
+  };
+
+  private push(f: () => void): void {
+    f();
+    for (const w of this.wake.splice(0)) w();
+  }
+
+  async until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found !== undefined && found !== false) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.wake.push(() => resolve(clearTimeout(t)));
+      });
+    }
+  }
+
+  turnCompletes(): number {
+    return this.messages.filter((m) => m.serverContent?.turnComplete).length;
+  }
+
+  /** Waits for turnComplete number n (1-based) and returns the text of the turn it ends. */
+  async turn(n: number): Promise<string> {
+    await this.until(() => this.turnCompletes() >= n, `turnComplete #${n}`);
+    let seen = 0;
+    let text = '';
+    for (const m of this.messages) {
+      if (seen === n - 1) text += m.text ?? '';
+      if (m.serverContent?.turnComplete && ++seen === n) break;
+    }
+    return text;
+  }
+
+  count(type: LifecycleEvent['type']): number {
+    return this.events.filter((e) => e.type === type).length;
+  }
+}
+
+async function connect(server: TestServer, app: AppView, extra: Partial<Parameters<typeof connectResilient>[0]> = {}): Promise<ResilientSession> {
+  return connectResilient({
+    model: MODEL,
+    config: { responseModalities: [Modality.TEXT] },
+    callbacks: app.callbacks,
+    apiKey: 'client-test',
+    baseUrl: server.url,
+    reconnect: { initialDelayMs: 5, maxDelayMs: 50 },
+    ...extra,
+  });
+}
+
+const post = (url: string, body: unknown) => fetch(url, { method: 'POST', body: JSON.stringify(body) });
+
+async function sessionContext(server: TestServer, id: string): Promise<{ role: string; parts: { text?: string; seconds?: number }[] }[]> {
+  const detail = (await (await fetch(`${server.url}/relive/v1/sessions/${id}`)).json()) as { context: { role: string; parts: { text?: string; seconds?: number }[] }[] };
+  return detail.context;
+}
+
+function sessionIdOf(app: AppView): string {
+  return app.messages[0]!.setupComplete!.sessionId!;
+}
+
+describe('connectResilient', () => {
+  test('shaped like live.connect: resolves at setupComplete, delivers LiveServerMessage objects', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app);
+      assert.ok(app.messages[0] instanceof LiveServerMessage);
+      assert.ok(app.messages[0]!.setupComplete);
+      session.sendClientContent({ turns: 'Hello there, relive' });
+      assert.equal(await app.turn(1), 'Hello! This is relive, the Gemini Live emulator. You said: Hello there, relive');
+      assert.deepEqual(app.events.map((e) => e.type), ['connected']);
+      session.close();
+      await app.until(() => app.closed, 'close');
+      assert.equal(app.closed!.class.kind, 'normal');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('goAway: a new connection takes over at the turn boundary; the app never sees the goAway', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'first' });
+      await app.turn(1);
+      await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '10s' });
+      await app.until(() => app.events.find((e) => e.type === 'connected' && e.resumed), 'the resumed connection');
+      session.sendClientContent({ turns: 'second' });
+      assert.equal(await app.turn(2), 'You said: second');
+      assert.equal(app.messages.some((m) => m.goAway), false);
+      assert.equal(app.messages.filter((m) => m.setupComplete).length, 1, 'one setupComplete, as with one connection');
+      assert.deepEqual(app.events.map((e) => e.type), ['connected', 'rotating', 'connected', 'stateRestored']);
+      assert.deepEqual(
+        (await sessionContext(server, sessionIdOf(app))).map((t) => t.parts[0]!.text),
+        ['first', 'You said: first', 'second', 'You said: second'],
+      );
+      session.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a goAway mid-turn waits for turnComplete before switching', async () => {
+    const server = await startServer({
+      keepaliveIntervalMs: 0,
+      scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ text: 'one two three four five six seven eight', chunkDelayMs: 40 }] }] }), 'json'),
+    });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'go' });
+      await app.until(() => app.messages.find((m) => m.serverContent?.modelTurn), 'the first chunk');
+      await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '20s' });
+      await app.until(() => app.count('rotating') === 1, 'rotating');
+      assert.equal(app.count('connected'), 1, 'no switch while the model is talking');
+      assert.equal(await app.turn(1), 'one two three four five six seven eight', 'the turn arrives whole');
+      await app.until(() => app.count('connected') === 2, 'the switch after the turn');
+      session.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a 1011 mid-session: reconnect with the handle; the message the server never applied is sent again', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    const app = new AppView();
+    try {
+      await post(`${server.url}/relive/v1/faults`, { match: { messageType: 'clientContent', turn: 2 }, count: 1, action: { type: 'close', name: 'unavailable' } });
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'one' });
+      await app.turn(1);
+      session.sendClientContent({ turns: 'two' });
+      assert.equal(await app.turn(2), 'You said: two');
+      const reconnecting = app.events.find((e) => e.type === 'reconnecting');
+      assert.deepEqual(reconnecting && reconnecting.type === 'reconnecting' && [reconnecting.code, reconnecting.class.kind], [1011, 'retry']);
+      const restored = app.events.find((e) => e.type === 'stateRestored');
+      assert.deepEqual(restored && restored.type === 'stateRestored' && [restored.via, restored.replayed], ['handle', 1]);
+      assert.deepEqual(
+        (await sessionContext(server, sessionIdOf(app))).map((t) => t.parts[0]!.text),
+        ['one', 'You said: one', 'two', 'You said: two'],
+      );
+      session.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the ladder: a handle that no longer resumes gives a fresh session seeded from the transcript', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'my name is Ada' });
+      await app.turn(1);
+      await post(`${server.url}/relive/v1/faults`, [
+        { match: { messageType: 'clientContent' }, count: 1, action: { type: 'drop' } },
+        { count: 1, action: { type: 'refuseResume' } },
+      ]);
+      session.sendClientContent({ turns: 'what is my name' });
+      assert.equal(await app.turn(2), 'You said: what is my name');
+      const restored = app.events.find((e) => e.type === 'stateRestored');
+      assert.ok(restored?.type === 'stateRestored' && restored.via === 'transcript', JSON.stringify(app.events));
+      const { sessions } = (await (await fetch(`${server.url}/relive/v1/sessions`)).json()) as { sessions: { id: string; createdAt: string }[] };
+      assert.equal(sessions.length, 2, 'a second session');
+      const fresh = sessions.find((s) => s.id !== sessionIdOf(app))!;
+      assert.deepEqual(
+        (await sessionContext(server, fresh.id)).map((t) => `${t.role}: ${t.parts[0]!.text}`),
+        ['user: my name is Ada', 'model: You said: my name is Ada', 'user: what is my name', 'model: You said: what is my name'],
+      );
+      session.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a fatal close ends the session with its class; no reconnect', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    const app = new AppView();
+    try {
+      await post(`${server.url}/relive/v1/faults`, { match: { messageType: 'clientContent' }, count: 1, action: { type: 'close', name: 'invalidArgument' } });
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'bad' });
+      await app.until(() => app.closed, 'the close');
+      assert.deepEqual([app.closed!.code, app.closed!.class.kind], [1007, 'fatal']);
+      assert.equal(app.count('reconnecting'), 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('handle persistence: a second connectResilient on the same store resumes the session', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    const store = memoryHandleStore();
+    try {
+      const first = new AppView();
+      const a = await connect(server, first, { handleStore: store });
+      a.sendClientContent({ turns: 'remember this' });
+      await first.turn(1);
+      await first.until(() => a.sessionHandle !== undefined && first.messages.filter((m) => m.sessionResumptionUpdate?.resumable).length >= 2, 'the handle after the turn');
+      a.close();
+      await first.until(() => first.closed, 'close');
+
+      const second = new AppView();
+      const b = await connect(server, second, { handleStore: store });
+      assert.equal(second.messages[0]!.setupComplete!.sessionId, sessionIdOf(first), 'the same session');
+      assert.equal(second.events[0]!.type, 'connected');
+      assert.ok(second.events[0]!.type === 'connected' && second.events[0]!.resumed);
+      b.sendClientContent({ turns: 'still there?' });
+      await second.turn(1);
+      assert.equal((await sessionContext(server, sessionIdOf(first))).length, 4);
+      b.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
