@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureHandover, type HandoverResults } from './client-handover.js';
 import { measureHistoryCost, type HistoryResults } from './history-cost.js';
 import { measureIdleMemory, type IdleResult } from './idle-memory.js';
 import { measureOpenLatency, type OpenResults } from './open-latency.js';
@@ -36,7 +37,8 @@ const RESUME = {
   inFlight: 16,
   commits: { warmup: 100, blocks: 10, perBlock: 200 },
 };
-const WATCHDOG_MS = 5 * 60_000;
+const HANDOVER = { handovers: 50, goAwayEveryMs: 250 };
+const WATCHDOG_MS = 6 * 60_000;
 const FD_HEADROOM = 256;
 const REEXEC_FLAG = 'RELIVE_BENCH_FD_RAISED';
 
@@ -175,6 +177,20 @@ function idleRows(relive: IdleResult, bare: IdleResult): Row[] {
   ];
 }
 
+function handoverRows(h: HandoverResults): Row[] {
+  const r = summarize(h.resilient.gaps);
+  const n = summarize(h.naive.gaps);
+  const chunkMs = 100;
+  const lost = (c: HandoverResults['resilient']): string =>
+    `${(c.sentAudioSeconds - c.recordedAudioSeconds).toFixed(2)} s audio, ${c.sentTexts - c.recordedTexts} texts`;
+  const nothingLost = h.resilient.sentTexts === h.resilient.recordedTexts && Math.abs(h.resilient.sentAudioSeconds - h.resilient.recordedAudioSeconds) < 1e-6;
+  return [
+    [`goAway handover: input lost (${h.resilient.gaps.length} handovers)`, lost(h.resilient), lost(h.naive), '—', `nothing lost ${met(nothingLost)}`],
+    ['goAway handover: no serving connection, p50', us(r.p50), us(n.p50), ratio(r.p50, n.p50), '—'],
+    ['goAway handover: no serving connection, p99', us(r.p99), us(n.p99), ratio(r.p99, n.p99), `≤ one ${chunkMs} ms chunk ${met(r.p99 <= chunkMs)}`],
+  ];
+}
+
 function errorRow(what: string, err: unknown): Row {
   return [what, `error: ${err instanceof Error ? err.message : String(err)}`, '', '', ''];
 }
@@ -292,6 +308,21 @@ async function main(): Promise<void> {
     if (relive.forcedCloses + bare.forcedCloses > 0) notes.push(`sockets that needed terminate() at the end: relive ${relive.forcedCloses}, bare ${bare.forcedCloses}.`);
   } catch (err) {
     rows.push(errorRow('idle memory', err));
+  }
+
+  rows.push(null);
+  try {
+    log(`client handover: ${HANDOVER.handovers} goAways, relive/client and a naive reconnect-after-close client…`);
+    const h = await measureHandover(HANDOVER);
+    rows.push(...handoverRows(h));
+    notes.push(
+      `handover rows: relive/client (relive column) against a naive client (baseline) that ignores goAway and resumes with its newest ` +
+        `handle after the close, as apps on the SDK do; both stream 20 ms audio chunks every 20 ms plus a text turn every 200 ms, ` +
+        `and relive (own process, memory store) gets a goAway (timeLeft 50 ms) every ${HANDOVER.goAwayEveryMs} ms. Lost input is what the ` +
+        `app sent minus what the server's session record holds. Sent: ${h.resilient.sentAudioSeconds.toFixed(2)} s / ${h.naive.sentAudioSeconds.toFixed(2)} s of audio.`,
+    );
+  } catch (err) {
+    rows.push(errorRow('client handover', err));
   }
 
   console.log(renderTable(['metric', 'relive', 'baseline', 'ratio', 'target'], rows));
