@@ -97,6 +97,8 @@ export class ResilientSession {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the session last lost its ready connection (performance.now()), until the next is ready. */
   private gapStart: number | undefined;
+  /** A stored handle of this model was loaded: the first connection restores (or loses) a session. */
+  private readonly startedFromStore: boolean;
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** Counts for the app and for tests. */
   readonly stats = { connections: 0, rotations: 0, reconnects: 0, replayed: 0, seeded: 0, fresh: 0 };
@@ -104,7 +106,8 @@ export class ResilientSession {
   constructor(private readonly settings: ResilientSettings) {
     this.buffer = new ReplayBuffer(settings.maxReplayAudioSeconds);
     this.backoff = new Backoff({ initialMs: settings.reconnect.initialDelayMs, maxMs: settings.reconnect.maxDelayMs, random: settings.random });
-    if (settings.stored && settings.stored.model === settings.model) {
+    this.startedFromStore = settings.stored !== undefined && settings.stored.model === settings.model;
+    if (settings.stored && this.startedFromStore) {
       this.handle = settings.stored.handle;
       this.conversation.transcript.push(...(settings.stored.transcript ?? []));
     }
@@ -257,15 +260,14 @@ export class ResilientSession {
     const gapMs = this.gapStart === undefined ? undefined : performance.now() - this.gapStart;
     this.gapStart = undefined;
     this.emit({ type: 'connected', connection: link.id, resumed: link.mode === 'resume', ...(gapMs === undefined ? {} : { gapMs }) });
-    if (first) {
-      // The app sees one setupComplete, as with the SDK; later ones are the library's business.
-      this.deliver(setupComplete);
-      if (link.mode === 'resume') this.emit({ type: 'stateRestored', via: 'handle', connection: link.id, replayed: toReplay.length, dropped });
-      first.resolve();
-      return;
+    // The app sees one setupComplete, as with the SDK; later ones are the library's business.
+    if (first) this.deliver(setupComplete);
+    // There is state to keep from the second connection on, or from the start when a stored handle was loaded.
+    if (!first || this.startedFromStore) {
+      if (link.mode === 'fresh') this.emit({ type: 'stateLost', connection: link.id, reason: 'no handle resumed and no transcript to seed from' });
+      else this.emit({ type: 'stateRestored', via: link.mode === 'resume' ? 'handle' : 'transcript', connection: link.id, replayed: toReplay.length, dropped });
     }
-    if (link.mode === 'fresh') this.emit({ type: 'stateLost', connection: link.id, reason: 'no handle resumed and no transcript to seed from' });
-    else this.emit({ type: 'stateRestored', via: link.mode === 'resume' ? 'handle' : 'transcript', connection: link.id, replayed: toReplay.length, dropped });
+    first?.resolve();
   }
 
   /** A fresh session gets the conversation so far as context, without a reply to it. */

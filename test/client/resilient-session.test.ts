@@ -234,7 +234,20 @@ describe('connectResilient', () => {
       b.sendClientContent({ turns: 'still there?' });
       await second.turn(1);
       assert.equal((await sessionContext(server, sessionIdOf(first))).length, 4);
+      await second.until(() => second.messages.filter((m) => m.sessionResumptionUpdate?.resumable).length >= 2, 'the handle after the turn');
       b.close();
+      await second.until(() => second.closed, 'close');
+
+      // The stored handle no longer resumes: the first connection already steps down to the transcript.
+      await post(`${server.url}/relive/v1/faults`, { count: 1, action: { type: 'refuseResume' } });
+      const third = new AppView();
+      const c = await connect(server, third, { handleStore: store });
+      assert.deepEqual(third.events.map((e) => e.type), ['reconnecting', 'connected', 'stateRestored']);
+      const restored = third.events[2]!;
+      assert.ok(restored.type === 'stateRestored' && restored.via === 'transcript');
+      const seeded = await sessionContext(server, third.messages[0]!.setupComplete!.sessionId!);
+      assert.deepEqual(seeded.map((t) => t.parts[0]!.text), ['remember this', 'You said: remember this', 'still there?', 'You said: still there?']);
+      c.close();
     } finally {
       await server.close();
     }
