@@ -147,6 +147,31 @@ describe('connectResilient', () => {
     }
   });
 
+  test('a goAway while a tool call is pending waits for the response and the end of the turn', async () => {
+    const server = await startServer({
+      keepaliveIntervalMs: 0,
+      scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ call: { name: 'lookup', args: { q: 'x' } } }, { text: 'found {{response.answer}}' }] }] }), 'json'),
+    });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app, {
+        config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'lookup', description: 'looks up' }] }] },
+      });
+      session.sendClientContent({ turns: 'look it up' });
+      const call = await app.until(() => app.messages.find((m) => m.toolCall), 'the tool call');
+      await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '20s' });
+      await app.until(() => app.count('rotating') === 1, 'rotating');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(app.count('connected'), 1, 'no resume while the call is owed: its handle would lose it');
+      session.sendToolResponse({ functionResponses: [{ id: call.toolCall!.functionCalls![0]!.id!, name: 'lookup', response: { answer: 42 } }] });
+      assert.equal(await app.turn(1), 'found 42');
+      await app.until(() => app.count('connected') === 2, 'the switch after the turn');
+      session.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a 1011 mid-session: reconnect with the handle; the message the server never applied is sent again', async () => {
     const server = await startServer({ keepaliveIntervalMs: 0 });
     const app = new AppView();
