@@ -17,6 +17,8 @@ export interface ServerChild {
   readonly url: string;
   memory(): Promise<{ usage: NodeJS.MemoryUsage; connections: number }>;
   script(setup: Buffer, turn: Buffer[]): Promise<void>;
+  /** The child's CPU time so far and its event-loop delay p99 since the last call. */
+  load(): Promise<{ cpuMs: number; loopDelayP99Ms: number }>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,12 @@ export async function startChild(mode: ChildMode, timeoutMs = 15_000): Promise<S
       post({ type: 'memory' });
       const m = await reply;
       return { usage: m.usage, connections: m.connections };
+    },
+    async load() {
+      const reply = next('load');
+      post({ type: 'load' });
+      const m = await reply;
+      return { cpuMs: m.cpuMs, loopDelayP99Ms: m.loopDelayP99Ms };
     },
     async script(setup, turn) {
       const reply = next('scripted');

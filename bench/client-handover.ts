@@ -94,7 +94,8 @@ async function runResilient(child: ServerChild, options: HandoverOptions): Promi
   let id: string | undefined;
   const session = await connectResilient({
     model: MODEL,
-    config: { responseModalities: ['TEXT' as never] },
+    // Silence streamed: ALL_INPUT keeps every second of it in the record, so loss is countable.
+    config: { responseModalities: ['TEXT' as never], realtimeInputConfig: { turnCoverage: 'TURN_INCLUDES_ALL_INPUT' as never } },
     baseUrl: httpBase(child),
     apiKey: 'bench',
     keepalive: { intervalMs: 0 },
@@ -132,7 +133,7 @@ async function runNaive(child: ServerChild, options: HandoverOptions): Promise<C
   const open = (): Promise<void> =>
     new Promise((resolve) => {
       const socket = new WebSocket(url, { perMessageDeflate: false });
-      socket.on('open', () => socket.send(JSON.stringify({ setup: { model: `models/${MODEL}`, generationConfig: { responseModalities: ['TEXT'] }, sessionResumption: handle ? { handle } : {} } })));
+      socket.on('open', () => socket.send(JSON.stringify({ setup: { model: `models/${MODEL}`, generationConfig: { responseModalities: ['TEXT'] }, realtimeInputConfig: { turnCoverage: 'TURN_INCLUDES_ALL_INPUT' }, sessionResumption: handle ? { handle } : {} } })));
       socket.on('message', (data: Buffer) => {
         const m = JSON.parse(data.toString()) as { setupComplete?: { sessionId?: string }; sessionResumptionUpdate?: { newHandle?: string; resumable?: boolean } };
         if (m.setupComplete) {

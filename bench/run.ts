@@ -12,6 +12,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureHandover, type HandoverResults } from './client-handover.js';
+import { measureVoiceCapacity, type VoiceStep } from './voice-capacity.js';
 import { measureHistoryCost, type HistoryResults } from './history-cost.js';
 import { measureIdleMemory, type IdleResult } from './idle-memory.js';
 import { measureOpenLatency, type OpenResults } from './open-latency.js';
@@ -38,7 +39,8 @@ const RESUME = {
   commits: { warmup: 100, blocks: 10, perBlock: 200 },
 };
 const HANDOVER = { handovers: 50, goAwayEveryMs: 250 };
-const WATCHDOG_MS = 6 * 60_000;
+const VOICE = { seconds: 4, chunkMs: 40, limitMs: 20, vadSteps: [25, 50, 100, 150, 200, 300, 400], plainSteps: [250, 500, 1000, 1500, 2000, 3000] };
+const WATCHDOG_MS = 9 * 60_000;
 const FD_HEADROOM = 256;
 const REEXEC_FLAG = 'RELIVE_BENCH_FD_RAISED';
 
@@ -191,6 +193,19 @@ function handoverRows(h: HandoverResults): Row[] {
   ];
 }
 
+function voiceRows(vad: readonly VoiceStep[], plain: readonly VoiceStep[]): Row[] {
+  const best = (steps: readonly VoiceStep[]): VoiceStep | undefined => [...steps].reverse().find((s) => s.ok);
+  const v = best(vad);
+  const p = best(plain);
+  const carried = (s: VoiceStep | undefined, steps: readonly VoiceStep[]): string =>
+    s ? `${count(s.sessions)}${s === steps[steps.length - 1] ? '+' : ''}` : `< ${count(steps[0]?.sessions ?? 0)}`;
+  const pct = (s: VoiceStep | undefined): string => (s ? `${s.cpuPerSessionPct.toFixed(2)} %` : 'n/a');
+  return [
+    ['real-time audio sessions per process, p99 ingest lag ≤ 20 ms', carried(v, vad), carried(p, plain), v && p ? ratio(v.sessions, p.sessions) : 'n/a', `VAD ≥ 200 ${met((v?.sessions ?? 0) >= 200)}; off ≥ 2,000 ${met((p?.sessions ?? 0) >= 2000)}`],
+    ['CPU per streaming session (share of one core)', pct(v), pct(p), v && p ? ratio(v.cpuPerSessionPct, p.cpuPerSessionPct) : 'n/a', '—'],
+  ];
+}
+
 function errorRow(what: string, err: unknown): Row {
   return [what, `error: ${err instanceof Error ? err.message : String(err)}`, '', '', ''];
 }
@@ -323,6 +338,25 @@ async function main(): Promise<void> {
     );
   } catch (err) {
     rows.push(errorRow('client handover', err));
+  }
+
+  rows.push(null);
+  try {
+    log(`voice capacity: sessions streaming real-time audio, VAD on (steps ${VOICE.vadSteps.join(', ')}) and off (${VOICE.plainSteps.join(', ')})…`);
+    const vad = await measureVoiceCapacity(true, { ...VOICE, steps: VOICE.vadSteps });
+    const plain = await measureVoiceCapacity(false, { ...VOICE, steps: VOICE.plainSteps });
+    rows.push(...voiceRows(vad, plain));
+    const show = (s: VoiceStep): string =>
+      `${s.sessions}: ingest p99 ${s.ingestP99Ms.toFixed(1)} ms, loop p99 ${s.loopDelayP99Ms.toFixed(1)} ms, ${s.cores.toFixed(2)} cores, client late ≤ ${s.clientLateMs.toFixed(0)} ms${s.ok ? '' : ' (over)'}`;
+    notes.push(
+      `voice rows: relive with Silero VAD (relive column) and with detection off (baseline), a fresh server child per step, each session sending ` +
+        `${VOICE.chunkMs} ms chunks of flite speech with 1 s pauses every ${VOICE.chunkMs} ms for ${VOICE.seconds} s; a step passes when the ingest lag ` +
+        `(arrival → VAD done, or → counted) and the event-loop delay both stay ≤ ${VOICE.limitMs} ms at the p99. The client shares the machine's 2 cores.`,
+      `VAD steps: ${vad.map(show).join('; ')}.`,
+      `no-VAD steps: ${plain.map(show).join('; ')}.`,
+    );
+  } catch (err) {
+    rows.push(errorRow('voice capacity', err));
   }
 
   console.log(renderTable(['metric', 'relive', 'baseline', 'ratio', 'target'], rows));

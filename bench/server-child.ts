@@ -24,15 +24,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type ReliveServer } from '../src/server/create-server.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
-export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-history' | 'echo' | 'canned' | 'bare';
+export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-history' | 'relive-voice' | 'relive-novad' | 'echo' | 'canned' | 'bare';
 
 export type ParentMessage =
   | { type: 'memory' }
+  | { type: 'load' }
   | { type: 'stop' }
   | { type: 'script'; setup: string; turn: string[] };
 
@@ -40,6 +42,8 @@ export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'memory'; usage: NodeJS.MemoryUsage; connections: number }
   | { type: 'scripted' }
+  /** CPU time used since start, and the event loop's delay p99 since the last `load` (which resets it). */
+  | { type: 'load'; cpuMs: number; loopDelayP99Ms: number }
   | { type: 'error'; message: string };
 
 const HOST = '127.0.0.1';
@@ -80,6 +84,13 @@ async function startRelive(keepalive: boolean, contextWindowTokens?: number): Pr
 }
 
 /** relive on a SQLite file of its own, in the OS temp directory (the same disk the commit bench uses). */
+/** relive with voice activity detection (Silero) on or off, no recognizer: the audio-ingest bench. */
+async function startReliveVoice(vad: boolean): Promise<{ port: number; running: Running }> {
+  const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, speechRecognizer: false, ...(vad ? {} : { vad: false }) });
+  const { port } = await server.listen();
+  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+}
+
 async function startReliveSqlite(): Promise<{ port: number; running: Running }> {
   const dir = mkdtempSync(join(tmpdir(), 'relive-bench-'));
   // Also when the parent goes away and this process exits without a stop.
@@ -157,13 +168,21 @@ async function main(): Promise<void> {
         ? await startRelive(false, 2_000_000)
         : mode === 'relive-sqlite'
           ? await startReliveSqlite()
-          : await startBare(mode);
+          : mode === 'relive-voice' || mode === 'relive-novad'
+            ? await startReliveVoice(mode === 'relive-voice')
+            : await startBare(mode);
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   process.on('message', (raw: ParentMessage) => {
     void (async () => {
       try {
         if (raw.type === 'memory') {
           const usage = await settledMemory();
           send({ type: 'memory', usage, connections: running.connections() });
+        } else if (raw.type === 'load') {
+          const cpu = process.cpuUsage();
+          send({ type: 'load', cpuMs: (cpu.user + cpu.system) / 1000, loopDelayP99Ms: loopDelay.percentile(99) / 1e6 });
+          loopDelay.reset();
         } else if (raw.type === 'script') {
           running.script?.(Buffer.from(raw.setup, 'base64'), raw.turn.map((t) => Buffer.from(t, 'base64')));
           send({ type: 'scripted' });

@@ -4,8 +4,9 @@
  * alive, and closes with the code and reason PROTOCOL.md §7.2 gives for every kind of bad input.
  */
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
-import type { ClientMessage, Setup } from '../protocol/client-schema.js';
+import type { ClientMessage, RealtimeInput, Setup } from '../protocol/client-schema.js';
 import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
@@ -23,6 +24,7 @@ import { Outbound } from './outbound.js';
 import { createSession, resumeSession, type OpenedSession, type OpenResult } from './session-opening.js';
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
 import type { ConnectionTap } from './wire-tap.js';
+import { VoiceInput } from './voice-input.js';
 
 type State = 'awaitingSetup' | 'settingUp' | 'active' | 'closed';
 
@@ -61,6 +63,9 @@ export class Connection {
   private keepalive: NodeJS.Timeout | undefined;
   private missedPongs = 0;
   private readonly tap: ConnectionTap | undefined;
+  private voice: VoiceInput | undefined;
+  /** When the frame being handled arrived (queued frames keep their own), for the ingest-lag metric. */
+  private frameArrivedAt = 0;
   /** A cut turn a fault asked for before the session existed. */
   private cutOnOpen: number | undefined;
   /** Client messages received after setup, for transparent resumption's index (PROTOCOL.md §5.4). */
@@ -150,6 +155,7 @@ export class Connection {
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
     this.tap?.clientFrame(data, isBinary);
+    this.frameArrivedAt = performance.now();
     const parsed = parseClientFrame(data, isBinary, { strict: this.ctx.strict });
     if (this.state === 'awaitingSetup') {
       if (parsed.ok === false) this.close(parsed.close, parsed.detail);
@@ -299,6 +305,11 @@ export class Connection {
       turnCompleted: () => this.onTurnCompleted(),
       videoReceived: () => this.onVideo(),
     });
+    this.voice = new VoiceInput(session, {
+      ...this.ctx.voice,
+      log: this.ctx.log,
+      observeLag: (s) => this.ctx.metrics.ingestLag.observe(s),
+    });
     this.ctx.registry.attach(session, this);
     this.tap?.session(session.id, opened.resumed);
     this.outbound.send(msg.setupComplete(this.ctx.sessionIdInSetupComplete ? session.id : undefined));
@@ -318,6 +329,7 @@ export class Connection {
     this.delivering = true;
     try {
       this.opened?.session.handle(message);
+      if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
     } catch (err) {
       this.log().error({ err: err instanceof Error ? err.message : String(err), kind: message.kind }, 'message handling failed');
       this.close(CloseReasons.internal, 'internal error');
@@ -329,6 +341,18 @@ export class Connection {
       this.resumptionDue = false;
       void this.resumptionUpdate();
     }
+  }
+
+  /** Realtime audio goes on to the voice detector and recognizer once the session has counted it. */
+  private hear(ri: RealtimeInput): void {
+    const voice = this.voice;
+    if (!voice) return;
+    // The SDK's deprecated `media` arrives as mediaChunks; only its first blob counts (PROTOCOL.md §3.3).
+    for (const blob of [...(ri.mediaChunks ?? []).slice(0, 1), ri.audio]) {
+      const mime = blob?.mimeType ?? '';
+      if (blob?.data && (mime.startsWith('audio/') || mime === '')) voice.push(blob.data, mime, this.frameArrivedAt);
+    }
+    if (ri.audioStreamEnd) voice.flush();
   }
 
   /**
@@ -431,6 +455,7 @@ export class Connection {
     // afterwards. Clients resume from the handles they were sent, never from this one.
     if (opened.session.resumable) void opened.checkpointer.commit(opened.session.snapshot(), this.appliedIndex, now).catch(() => undefined);
     opened.session.end();
+    this.voice?.close();
     this.ctx.registry.detach(opened.session, this);
     const connectedMs = now - this.attachedAt;
     this.finalWrite = opened.checkpointer

@@ -14,6 +14,7 @@ import type { UnknownModelPolicy } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
 import type { SessionRegistry } from './registry.js';
 import type { WireRecorder } from './wire-tap.js';
+import type { SpeechRecognizer, VoiceActivityDetector } from '../session/voice.js';
 
 export interface ServerContext {
   readonly clock: Clock;
@@ -48,6 +49,8 @@ export interface ServerContext {
   readonly tokens: Pick<LiveSessionDeps, 'tokenizer' | 'tokenRates' | 'preambleTokens' | 'contextWindowTokens'>;
   readonly metrics: Metrics;
   readonly faults: FaultInjector;
+  /** The ears of every session: loaded at listen() (the detector's model), absent when turned off. */
+  readonly voice: { vad: VoiceActivityDetector | undefined; recognizer: SpeechRecognizer | undefined; readonly transcriptWaitMs: number };
   /** Records every connection's wire traffic (--record DIR); absent: nothing recorded. */
   readonly recorder?: WireRecorder;
 }

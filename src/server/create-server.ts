@@ -18,6 +18,8 @@ import { DEFAULT_TOKEN_RATES } from '../session/tokens.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { createO200kTokenizer } from '../tokenizer/o200k.js';
 import { FaultInjector } from './faults.js';
+import { createSileroVad } from '../media/vad/silero-vad.js';
+import { createPocketsphinxRecognizer } from '../media/stt/pocketsphinx.js';
 import { createMetrics } from './metrics.js';
 import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
@@ -97,6 +99,11 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       contextWindowTokens: options.contextWindowTokens,
     },
     faults: new FaultInjector(),
+    voice: {
+      vad: options.vad || undefined,
+      recognizer: options.speechRecognizer === false ? undefined : (options.speechRecognizer ?? createPocketsphinxRecognizer({ log })),
+      transcriptWaitMs: options.transcriptWaitMs ?? 1500,
+    },
     metrics: createMetrics(
       () => registry.liveCount,
       () => connections.size,
@@ -184,6 +191,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     // After every connection closed, so that each recording ends with its close line.
     await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording flush failed'));
     if (ownSpeech && speech) await speech.close();
+    if (options.speechRecognizer === undefined) await ctx.voice.recognizer?.close();
     await store.close();
   }
 
@@ -201,6 +209,14 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
         if (released > 0) log.info({ released }, 'sessions left attached by a previous process released');
       }
       scheduleExpirySweep();
+      // The detector's model loads once, here, so that no session waits for it. Without it,
+      // audio turns still end at audioStreamEnd or activityEnd.
+      if (options.vad === undefined) {
+        ctx.voice.vad = await createSileroVad().catch((err: unknown) => {
+          log.error({ err: err instanceof Error ? err.message : String(err) }, 'voice activity detection unavailable');
+          return undefined;
+        });
+      }
       const host = options.host ?? DEFAULTS.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);

@@ -1,10 +1,12 @@
 /** Prometheus metrics of one server (its own registry, so several servers in a process do not clash). */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly compressions: Counter;
   readonly turns: Counter;
+  /** Arrival of a realtime audio chunk → the voice activity detector has processed it. */
+  readonly ingestLag: Summary;
 }
 
 export function createMetrics(liveSessions: () => number, openConnections: () => number): Metrics {
@@ -32,5 +34,13 @@ export function createMetrics(liveSessions: () => number, openConnections: () =>
       this.set(openConnections());
     },
   });
-  return { registry, compressions, turns };
+  const ingestLag = new Summary({
+    name: 'relive_audio_ingest_lag_seconds',
+    help: 'Time from a realtime audio chunk arriving to voice activity detection having processed it.',
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 60,
+    ageBuckets: 5,
+    registers: [registry],
+  });
+  return { registry, compressions, turns, ingestLag };
 }

@@ -8,6 +8,7 @@ import type { SpeechSynthesizer } from '../session/speech.js';
 import type { Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
 import type { TextTokenizer } from '../session/tokens.js';
+import type { SpeechRecognizer, VoiceActivityDetector } from '../session/voice.js';
 
 export interface ServerOptions {
   /** Default 127.0.0.1. */
@@ -65,6 +66,15 @@ export interface ServerOptions {
   preambleTokens?: number;
   /** Context window of every model, overriding the model table (128k native audio, 32k others). */
   contextWindowTokens?: number;
+  /**
+   * Voice activity detection for automatic turn taking; default Silero v5 on onnxruntime-node,
+   * loaded at listen(). false: none (audio turns end only at audioStreamEnd or activityEnd).
+   */
+  vad?: VoiceActivityDetector | false;
+  /** Speech-to-text for inputTranscription; default Debian's pocketsphinx when installed. false: none. */
+  speechRecognizer?: SpeechRecognizer | false;
+  /** How long a spoken turn waits after end of speech for its transcript; default 1500 ms. */
+  transcriptWaitMs?: number;
   /** Close at the connection lifetime: 'aborted' (1008, default) or 'deadline' (1011), both seen from Google. */
   lifetimeClose?: 'aborted' | 'deadline';
   /**

@@ -4,6 +4,7 @@
  */
 import type { Content, Setup, Tool } from '../protocol/client-schema.js';
 import { CloseReasons, unknownModelClose, type CloseSpec } from '../protocol/close-codes.js';
+import type { VadSettings } from './voice.js';
 import { isKnownModel, type UnknownModelPolicy } from './models.js';
 
 export type ResponseModality = 'TEXT' | 'AUDIO';
@@ -18,6 +19,10 @@ export interface SessionConfig {
   readonly automaticActivityDetection: boolean;
   /** False with `NO_INTERRUPTION`: user activity does not cut the model off. */
   readonly activityInterrupts: boolean;
+  /** Whether a spoken turn holds only the speech (default) or all audio since the last turn. */
+  readonly turnCoverage: 'ONLY_ACTIVITY' | 'ALL_INPUT';
+  /** The automatic detector's settings (PROTOCOL.md §4: UNSPECIFIED sensitivities are HIGH on the Gemini API). */
+  readonly vad: VadSettings;
   readonly inputTranscription: boolean;
   readonly outputTranscription: boolean;
   /** Present when the client asked for resumption updates. */
@@ -65,6 +70,13 @@ export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResul
       tools: setup.tools ?? [],
       automaticActivityDetection: aad?.disabled !== true,
       activityInterrupts: setup.realtimeInputConfig?.activityHandling !== 'NO_INTERRUPTION',
+      turnCoverage: setup.realtimeInputConfig?.turnCoverage === 'TURN_INCLUDES_ALL_INPUT' ? 'ALL_INPUT' : 'ONLY_ACTIVITY',
+      vad: {
+        startSensitivity: aad?.startOfSpeechSensitivity === 'START_SENSITIVITY_LOW' ? 'LOW' : 'HIGH',
+        endSensitivity: aad?.endOfSpeechSensitivity === 'END_SENSITIVITY_LOW' ? 'LOW' : 'HIGH',
+        ...(aad?.prefixPaddingMs !== undefined ? { prefixPaddingMs: aad.prefixPaddingMs } : {}),
+        ...(aad?.silenceDurationMs !== undefined ? { silenceDurationMs: aad.silenceDurationMs } : {}),
+      },
       inputTranscription: setup.inputAudioTranscription !== undefined,
       outputTranscription: setup.outputAudioTranscription !== undefined,
       resumption: setup.sessionResumption ? { transparent: setup.sessionResumption.transparent === true } : undefined,

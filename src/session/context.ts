@@ -22,10 +22,15 @@ export interface ContextTurn {
 }
 
 /** Bytes per second of 16-bit mono PCM at the rate a mime type declares (16 kHz when absent). */
-export function pcmBytesPerSecond(mimeType: string | undefined): number {
+/** `audio/pcm;rate=24000` → 24000; no rate means 16 kHz (PROTOCOL.md; Pipecat sends 24 kHz). */
+export function pcmRate(mimeType: string | undefined): number {
   const m = /rate=(\d+)/.exec(mimeType ?? '');
   const rate = m ? Number(m[1]) : 16_000;
-  return (rate > 0 ? rate : 16_000) * 2;
+  return rate >= 1000 && rate <= 192_000 ? rate : 16_000;
+}
+
+export function pcmBytesPerSecond(mimeType: string | undefined): number {
+  return pcmRate(mimeType) * 2;
 }
 
 /** Decoded length of base64 text without decoding it. */

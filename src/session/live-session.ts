@@ -94,6 +94,11 @@ export class LiveSession {
   readonly totals: TokenTotals = { promptTokens: 0, responseTokens: 0 };
   /** Input (or a WHEN_IDLE tool response) arrived during a turn that may not be interrupted. */
   private replyAfterTurn = false;
+  /** A voice detector decides turn ends (see enableVoiceDetection). */
+  private voiceDetection = false;
+  /** Speech heard since the last turn, and what the recognizer made of it. */
+  private heardSeconds = 0;
+  private heardTranscript: string | undefined;
   /** The next generation ends after this many content messages (a premature or empty turnComplete). */
   private nextCut: number | undefined;
   private output: SessionOutput | undefined;
@@ -233,7 +238,8 @@ export class LiveSession {
       if (auto) this.commitUserTurn();
     }
     if (ri.activityEnd) this.commitUserTurn();
-    if (ri.audioStreamEnd && auto && this.pendingInput.some((p) => p.kind === 'audio')) this.commitUserTurn();
+    // With a voice detector running, the detector decides where speech ends (audioStreamEnd flushes it there).
+    if (ri.audioStreamEnd && auto && !this.voiceDetection && this.pendingInput.some((p) => p.kind === 'audio')) this.commitUserTurn();
   }
 
   private addAudio(seconds: number): void {
@@ -242,8 +248,61 @@ export class LiveSession {
     else this.pendingInput.push({ kind: 'audio', seconds });
   }
 
+  /**
+   * A voice detector hears this session's audio (automatic activity detection): turns end where
+   * speech ends, and a spoken turn holds the speech only, unless turnCoverage says all input.
+   */
+  enableVoiceDetection(): void {
+    this.voiceDetection = this.config.automaticActivityDetection;
+  }
+
+  /** Start of speech: a barge-in when the model is answering (START_OF_ACTIVITY_INTERRUPTS). */
+  speechStarted(): void {
+    if (this.ended || !this.voiceDetection) return;
+    if (this.turnOpen && this.config.activityInterrupts) this.interrupt();
+  }
+
+  /** End of speech: the user's turn is `seconds` of speech, with its transcript when there is one. */
+  speechEnded(seconds: number, transcript?: string): void {
+    if (this.ended || !this.voiceDetection) return;
+    this.heardSeconds += seconds;
+    if (transcript) this.heardTranscript = this.heardTranscript ? `${this.heardTranscript} ${transcript}` : transcript;
+    this.commitUserTurn();
+  }
+
+  /** Text the recognizer made of the user's speech: inputTranscription when the client asked for it. */
+  transcribed(text: string): void {
+    if (this.ended || !this.config.inputTranscription || text.length === 0) return;
+    this.output?.send(msg.inputTranscription(text));
+  }
+
+  /** Something to answer: under a voice detector, silence alone is not a turn (PROTOCOL.md §6.5). */
+  private hasTurnInput(): boolean {
+    if (this.pendingInput.length === 0) return false;
+    if (!this.voiceDetection || this.config.turnCoverage === 'ALL_INPUT' || this.heardSeconds > 0) return true;
+    return this.pendingInput.some((p) => p.kind !== 'audio');
+  }
+
+  /** The input a turn is made of: under a voice detector, silence is not part of a spoken turn. */
+  private takeInput(): ContextPart[] {
+    const input = this.pendingInput;
+    this.pendingInput = [];
+    const seconds = this.heardSeconds;
+    const transcript = this.heardTranscript;
+    this.heardSeconds = 0;
+    this.heardTranscript = undefined;
+    if (!this.voiceDetection) return input;
+    const speech: ContextPart = transcript ? { kind: 'audio', seconds, transcript } : { kind: 'audio', seconds };
+    if (this.config.turnCoverage === 'ALL_INPUT') {
+      // All audio since the last turn counts; the transcript rides on it.
+      return transcript ? input.map((p) => (p.kind === 'audio' ? { ...p, transcript } : p)) : input;
+    }
+    const rest = input.filter((p) => p.kind !== 'audio');
+    return seconds > 0 ? [speech, ...rest] : rest;
+  }
+
   private commitUserTurn(): void {
-    if (this.pendingInput.length === 0) return;
+    if (!this.hasTurnInput()) return;
     if (this.turnOpen) {
       if (!this.config.activityInterrupts) {
         this.replyAfterTurn = true;
@@ -251,8 +310,7 @@ export class LiveSession {
       }
       this.interrupt();
     }
-    this.append({ role: 'user', parts: this.pendingInput });
-    this.pendingInput = [];
+    this.append({ role: 'user', parts: this.takeInput() });
     this.startTurn();
   }
 
@@ -415,7 +473,7 @@ export class LiveSession {
     this.turnsCompleted++;
     if (runQueued && this.replyAfterTurn) {
       this.replyAfterTurn = false;
-      if (this.pendingInput.length > 0) this.commitUserTurn();
+      if (this.hasTurnInput()) this.commitUserTurn();
       else this.startTurn();
     }
     this.output?.turnCompleted?.();

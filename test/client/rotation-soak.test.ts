@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Modality, type LiveServerMessage } from '@google/genai';
+import { Modality, TurnCoverage, type LiveServerMessage } from '@google/genai';
 import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
 import { startServer } from '../helpers/server.js';
 
@@ -25,7 +25,8 @@ test(`${ROTATIONS} goAway rotations and ${DROPS} drops under continuous audio: n
     let wake: (() => void) | undefined;
     const session = await connectResilient({
       model: 'gemini-live-2.5-flash-preview',
-      config: { responseModalities: [Modality.TEXT] },
+      // The audio is silence: with turnCoverage ALL_INPUT every second of it belongs in the record.
+      config: { responseModalities: [Modality.TEXT], realtimeInputConfig: { turnCoverage: TurnCoverage.TURN_INCLUDES_ALL_INPUT } },
       apiKey: 'soak',
       baseUrl: server.url,
       reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 20 },

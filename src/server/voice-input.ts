@@ -1,0 +1,153 @@
+/**
+ * A session's ears: realtime audio is decoded, resampled to 16 kHz, and run through the voice
+ * activity detector (turn taking, barge-in) and the speech recognizer (inputTranscription). The
+ * session core decides what a turn is; this adapter tells it when speech starts and ends, and
+ * what was said.
+ *
+ * Audio is processed in arrival order on one promise chain per session, off the message path:
+ * the session has already counted the audio when it arrives; the detector's verdict follows a
+ * few milliseconds later.
+ */
+import { performance } from 'node:perf_hooks';
+import { createPcm16Resampler, type Pcm16Resampler } from '../media/pcm/resampler.js';
+import { pcmRate } from '../session/context.js';
+import type { LiveSession, CoreLogger } from '../session/live-session.js';
+import { INPUT_SAMPLE_RATE, type RecognitionStream, type SpeechRecognizer, type VadStream, type VoiceActivityDetector } from '../session/voice.js';
+
+export interface VoiceDeps {
+  readonly vad: VoiceActivityDetector | undefined;
+  readonly recognizer: SpeechRecognizer | undefined;
+  readonly log: CoreLogger;
+  /** How long a turn waits after end of speech for the recognizer's text (pocketsphinx needs 0.5–1.2 s). */
+  readonly transcriptWaitMs: number;
+  /** Seconds from a chunk's arrival until the detector has processed it (the ingest-lag metric). */
+  readonly observeLag?: (seconds: number) => void;
+}
+
+/** Quiet time after the last text of an utterance before the turn is committed with it. */
+const TRANSCRIPT_SETTLE_MS = 150;
+
+export class VoiceInput {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly resamplers = new Map<number, Promise<Pcm16Resampler>>();
+  private readonly vadStream: VadStream | undefined;
+  private readonly recognition: RecognitionStream | undefined;
+  private speechStartMs: number | undefined;
+  /** A turn waiting for its transcript: the speech it holds and the text gathered so far. */
+  private pending: { seconds: number; texts: string[]; timer: NodeJS.Timeout } | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly session: LiveSession,
+    private readonly deps: VoiceDeps,
+  ) {
+    const config = session.config;
+    if (deps.vad && config.automaticActivityDetection) {
+      this.vadStream = deps.vad.open(config.vad);
+      session.enableVoiceDetection();
+    }
+    // A recognizer process costs ~110 MB: only for sessions that asked for input transcription.
+    if (deps.recognizer && config.inputTranscription) {
+      this.recognition = deps.recognizer.open();
+      this.recognition?.onText((text) => this.onText(text));
+    }
+  }
+
+  /** A realtime audio blob (PCM16 at the rate its MIME type names; 16 kHz when it names none), and when its frame arrived. */
+  push(data: string, mimeType: string | undefined, arrived = performance.now()): void {
+    if (this.closed) return;
+    if (!this.vadStream && !this.recognition) {
+      // Nothing to hear with: the chunk is done once the session has counted it.
+      this.deps.observeLag?.((performance.now() - arrived) / 1000);
+      return;
+    }
+    const rate = pcmRate(mimeType);
+    const bytes = Buffer.from(data, 'base64');
+    const samples = new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2));
+    this.chain = this.chain.then(() => this.process(samples, rate, arrived)).catch((err: unknown) => {
+      this.deps.log.warn({ session: this.session.id, err: err instanceof Error ? err.message : String(err) }, 'voice input failed; activity detection stops for this session');
+      this.close();
+    });
+  }
+
+  /** audioStreamEnd: speech in progress ends here, and the recognizer gets silence to finish its utterance. */
+  flush(): void {
+    this.chain = this.chain.then(() => {
+      if (this.closed) return;
+      if (this.speechStartMs !== undefined && this.vadStream) this.speechEnded(this.vadStream.positionMs);
+      this.recognition?.write(new Int16Array(INPUT_SAMPLE_RATE));
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = undefined;
+    this.vadStream?.close();
+    this.recognition?.close();
+    for (const r of this.resamplers.values()) void r.then((x) => x.destroy()).catch(() => undefined);
+  }
+
+  private async process(input: Int16Array, rate: number, arrived: number): Promise<void> {
+    if (this.closed) return;
+    const pcm = rate === INPUT_SAMPLE_RATE ? input : (await this.resampler(rate)).process(input);
+    if (this.closed) return;
+    this.recognition?.write(pcm);
+    if (!this.vadStream) return;
+    const events = await this.vadStream.push(pcm);
+    this.deps.observeLag?.((performance.now() - arrived) / 1000);
+    if (this.closed) return;
+    for (const e of events) {
+      if (e.type === 'speechStart') {
+        // New speech while the last turn still waits for its text: that turn goes now.
+        this.commitPending();
+        this.speechStartMs = e.atMs;
+        this.session.speechStarted();
+      } else {
+        this.speechEnded(e.atMs);
+      }
+    }
+  }
+
+  private speechEnded(atMs: number): void {
+    const seconds = Math.max(0, atMs - (this.speechStartMs ?? atMs)) / 1000;
+    this.speechStartMs = undefined;
+    if (!this.recognition) {
+      this.session.speechEnded(seconds);
+      return;
+    }
+    this.commitPending();
+    const timer = setTimeout(() => this.commitPending(), this.deps.transcriptWaitMs);
+    this.pending = { seconds, texts: [], timer };
+  }
+
+  private onText(text: string): void {
+    if (this.closed) return;
+    this.session.transcribed(text);
+    const pending = this.pending;
+    if (!pending) return;
+    pending.texts.push(text);
+    // More of the same utterance may follow at once; a short quiet spell ends the wait.
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => this.commitPending(), TRANSCRIPT_SETTLE_MS);
+  }
+
+  private commitPending(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    const transcript = pending.texts.join(' ').trim();
+    this.session.speechEnded(pending.seconds, transcript || undefined);
+  }
+
+  private resampler(rate: number): Promise<Pcm16Resampler> {
+    let r = this.resamplers.get(rate);
+    if (!r) {
+      r = createPcm16Resampler(rate, INPUT_SAMPLE_RATE);
+      this.resamplers.set(rate, r);
+    }
+    return r;
+  }
+}
