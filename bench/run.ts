@@ -39,7 +39,7 @@ const RESUME = {
   commits: { warmup: 100, blocks: 10, perBlock: 200 },
 };
 const HANDOVER = { handovers: 50, goAwayEveryMs: 250 };
-const VOICE = { seconds: 4, chunkMs: 40, limitMs: 20, vadSteps: [25, 50, 100, 150, 200, 300, 400], plainSteps: [250, 500, 1000, 1500, 2000, 3000] };
+const VOICE = { seconds: 4, chunkMs: 40, limitMs: 20, vadSteps: [25, 50, 100, 150, 200, 300], plainSteps: [250, 500, 1000, 2000] };
 const WATCHDOG_MS = 9 * 60_000;
 const FD_HEADROOM = 256;
 const REEXEC_FLAG = 'RELIVE_BENCH_FD_RAISED';

@@ -4,7 +4,7 @@
  * has counted it) passes 20 ms at the p99, or its event loop falls behind by as much.
  *
  * Each step is a fresh server child (so its metrics hold that step alone) and N raw clients, each
- * sending 40 ms chunks of real speech with pauses (flite, 16 kHz) every 40 ms, staggered, for a few
+ * sending 40 ms chunks of real speech with pauses (flite, 16 kHz) every 40 ms, in 8 staggered phases, for a few
  * seconds; turns are detected and answered as in real use. CPU per session is the child's CPU
  * time (all its threads) over the streaming window, divided by N.
  */
@@ -34,6 +34,7 @@ export interface VoiceCapacityOptions {
   readonly limitMs: number;
 }
 
+const SLOTS = 8;
 const SETUP = JSON.stringify({ setup: { model: 'models/gemini-live-2.5-flash-preview', generationConfig: { responseModalities: ['TEXT'] } } });
 
 /** Frames of a loop of speech and pauses, pre-encoded once. */
@@ -77,10 +78,24 @@ async function openSessions(child: ServerChild, n: number): Promise<WebSocket[]>
   return sockets;
 }
 
+/** The p99 of the server's ingest-lag histogram, interpolated within its bucket. */
 async function ingestP99Ms(child: ServerChild): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${child.port}/metrics`)).text();
-  const m = /relive_audio_ingest_lag_seconds\{quantile="0\.99"\} ([0-9.eE+-]+|NaN)/.exec(text);
-  return m ? Number(m[1]) * 1000 : Number.NaN;
+  const buckets = [...text.matchAll(/relive_audio_ingest_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), count: Number(m[2]) }));
+  const total = buckets[buckets.length - 1]?.count ?? 0;
+  if (total === 0) return Number.NaN;
+  const target = total * 0.99;
+  let lower = 0;
+  let below = 0;
+  for (const b of buckets) {
+    if (b.count >= target) {
+      if (!Number.isFinite(b.le)) return lower * 1000;
+      return (lower + ((target - below) / Math.max(1, b.count - below)) * (b.le - lower)) * 1000;
+    }
+    lower = b.le;
+    below = b.count;
+  }
+  return Number.NaN;
 }
 
 async function step(mode: 'relive-voice' | 'relive-novad', n: number, frames: string[], options: VoiceCapacityOptions): Promise<VoiceStep> {
@@ -92,17 +107,22 @@ async function step(mode: 'relive-voice' | 'relive-novad', n: number, frames: st
     const started = performance.now();
     let tick = 0;
     let clientLateMs = 0;
+    // Microphones are not synchronized: the sessions are spread over SLOTS phases of each chunk
+    // period, so the server sees a steady stream rather than one burst per period.
+    const slotMs = options.chunkMs / SLOTS;
     await new Promise<void>((resolve) => {
-      const ticks = Math.round((options.seconds * 1000) / options.chunkMs);
+      const ticks = Math.round((options.seconds * 1000) / slotMs);
       const timer = setInterval(() => {
-        const due = started + tick * options.chunkMs;
-        clientLateMs = Math.max(clientLateMs, performance.now() - due - options.chunkMs);
-        for (let i = 0; i < sockets.length; i++) sockets[i]!.send(frames[(tick + i * 7) % frames.length]!);
+        const due = started + (tick + 1) * slotMs;
+        clientLateMs = Math.max(clientLateMs, performance.now() - due);
+        const slot = tick % SLOTS;
+        const period = Math.floor(tick / SLOTS);
+        for (let i = slot; i < sockets.length; i += SLOTS) sockets[i]!.send(frames[(period + i * 7) % frames.length]!);
         if (++tick >= ticks) {
           clearInterval(timer);
           resolve();
         }
-      }, options.chunkMs);
+      }, slotMs);
     });
     const windowMs = performance.now() - started;
     await new Promise((r) => setTimeout(r, 200));
