@@ -30,8 +30,10 @@ const TRANSCRIPT_SETTLE_MS = 150;
 export class VoiceInput {
   private chain: Promise<void> = Promise.resolve();
   private readonly resamplers = new Map<number, Promise<Pcm16Resampler>>();
-  private readonly vadStream: VadStream | undefined;
-  private readonly recognition: RecognitionStream | undefined;
+  private vadStream: VadStream | undefined;
+  private recognition: RecognitionStream | undefined;
+  /** Streams open at the first audio: a text-only session costs nothing here. */
+  private opened = false;
   private speechStartMs: number | undefined;
   /** A turn waiting for its transcript: the speech it holds and the text gathered so far. */
   private pending: { seconds: number; texts: string[]; timer: NodeJS.Timeout } | undefined;
@@ -40,15 +42,19 @@ export class VoiceInput {
   constructor(
     private readonly session: LiveSession,
     private readonly deps: VoiceDeps,
-  ) {
-    const config = session.config;
-    if (deps.vad && config.automaticActivityDetection) {
-      this.vadStream = deps.vad.open(config.vad);
-      session.enableVoiceDetection();
+  ) {}
+
+  private open(): void {
+    this.opened = true;
+    const config = this.session.config;
+    const { vad, recognizer } = this.deps;
+    if (vad && config.automaticActivityDetection) {
+      this.vadStream = vad.open(config.vad);
+      this.session.enableVoiceDetection();
     }
     // A recognizer process costs ~110 MB: only for sessions that asked for input transcription.
-    if (deps.recognizer && config.inputTranscription) {
-      this.recognition = deps.recognizer.open();
+    if (recognizer && config.inputTranscription) {
+      this.recognition = recognizer.open();
       this.recognition?.onText((text) => this.onText(text));
     }
   }
@@ -56,6 +62,7 @@ export class VoiceInput {
   /** A realtime audio blob (PCM16 at the rate its MIME type names; 16 kHz when it names none), and when its frame arrived. */
   push(data: string, mimeType: string | undefined, arrived = performance.now()): void {
     if (this.closed) return;
+    if (!this.opened) this.open();
     if (!this.vadStream && !this.recognition) {
       // Nothing to hear with: the chunk is done once the session has counted it.
       this.deps.observeLag?.((performance.now() - arrived) / 1000);
