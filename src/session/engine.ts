@@ -24,7 +24,9 @@ export type EngineEvent =
    */
   | { readonly type: 'toolCall'; readonly calls: readonly { name: string; args?: Record<string, unknown> }[] }
   /** The model fails the connection, e.g. a scripted 1011. */
-  | { readonly type: 'fail'; readonly close: CloseSpec };
+  | { readonly type: 'fail'; readonly close: CloseSpec }
+  /** What the backend counted for this generation, when it reports it: usageMetadata uses it over relive's estimate. */
+  | { readonly type: 'usage'; readonly promptTokens: number; readonly responseTokens: number };
 
 export interface Engine {
   readonly name: string;

@@ -54,6 +54,8 @@ export class Generation {
   private truncated = false;
   /** Calls issued by this generation, blocking or not. */
   readonly calls: IssuedCall[] = [];
+  /** The backend's own count for this generation, when it gave one. */
+  usage: { promptTokens: number; responseTokens: number } | undefined;
 
   constructor(
     private readonly deps: GenerationDeps,
@@ -149,6 +151,9 @@ export class Generation {
           }
           case 'fail':
             return { kind: 'failed', close: event.close, detail: 'engine failed the turn' };
+          case 'usage':
+            this.usage = { promptTokens: event.promptTokens, responseTokens: event.responseTokens };
+            break;
           default: {
             const never: never = event;
             throw new Error(`unknown engine event ${JSON.stringify(never)}`);

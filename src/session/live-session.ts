@@ -94,6 +94,8 @@ export class LiveSession {
   readonly totals: TokenTotals = { promptTokens: 0, responseTokens: 0 };
   /** Input (or a WHEN_IDLE tool response) arrived during a turn that may not be interrupted. */
   private replyAfterTurn = false;
+  /** The backend's token counts for the turn in progress, summed over its generations. */
+  private backendUsage: { promptTokens: number; responseTokens: number } | undefined;
   /** A voice detector decides turn ends (see enableVoiceDetection). */
   private voiceDetection = false;
   /** Speech heard since the last turn, and what the recognizer made of it. */
@@ -456,8 +458,11 @@ export class LiveSession {
   }
 
   private finishTurn(runQueued = true): void {
-    const promptTokenCount = sumCounts(this.turnPrompt);
-    const responseTokenCount = sumCounts(this.turnResponse);
+    // A backend that counts (OpenAI-compatible usage) is believed over relive's own estimate.
+    const backend = this.backendUsage;
+    this.backendUsage = undefined;
+    const promptTokenCount = backend?.promptTokens ?? sumCounts(this.turnPrompt);
+    const responseTokenCount = backend?.responseTokens ?? sumCounts(this.turnResponse);
     this.totals.promptTokens += promptTokenCount;
     this.totals.responseTokens += responseTokenCount;
     this.output?.send(
@@ -480,6 +485,11 @@ export class LiveSession {
   }
 
   private recordModel(generation: Generation): void {
+    const usage = generation.usage;
+    if (usage) {
+      const sum = this.backendUsage ?? { promptTokens: 0, responseTokens: 0 };
+      this.backendUsage = { promptTokens: sum.promptTokens + usage.promptTokens, responseTokens: sum.responseTokens + usage.responseTokens };
+    }
     const parts = generation.sentParts();
     if (parts.length > 0) this.append({ role: 'model', parts });
   }
