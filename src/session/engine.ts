@@ -7,6 +7,8 @@ import type { SessionConfig } from './config.js';
 import type { ContextTurn } from './context.js';
 
 export interface EngineRequest {
+  /** The session asking: engines that hold state per session (the gateway's upstream) key it on this. */
+  readonly sessionId: string;
   readonly config: SessionConfig;
   /** The whole conversation so far, ending with the input this generation answers. */
   readonly history: readonly ContextTurn[];
@@ -32,4 +34,8 @@ export interface Engine {
   readonly name: string;
   /** Streams one generation. Stops promptly when `signal` aborts (barge-in). */
   generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  /** The session's connection ended: let go of what is held for it. */
+  release?(sessionId: string): void;
+  /** What the engine holds for a session, for the control API (the gateway's upstream state). */
+  describe?(sessionId: string): Record<string, unknown> | undefined;
 }

@@ -58,6 +58,7 @@ export class Generation {
   usage: { promptTokens: number; responseTokens: number } | undefined;
 
   constructor(
+    private readonly sessionId: string,
     private readonly deps: GenerationDeps,
     private readonly config: SessionConfig,
     private readonly history: readonly ContextTurn[],
@@ -112,7 +113,7 @@ export class Generation {
       );
     }
     try {
-      for await (const event of this.deps.engine.generate({ config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
+      for await (const event of this.deps.engine.generate({ sessionId: this.sessionId, config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
         if (signal.aborted) return stopped();
         switch (event.type) {
           case 'text':

@@ -181,6 +181,7 @@ export class LiveSession {
     this.generation?.abort();
     this.generation = undefined;
     this.output = undefined;
+    this.deps.engine.release?.(this.id);
   }
 
   handle(message: ClientMessage): void {
@@ -416,7 +417,7 @@ export class LiveSession {
         this.recordModel(generation);
       }
     };
-    const generation = new Generation(this.deps, this.config, this.history, this.userTurns, out, onToolCall, cutAfter);
+    const generation = new Generation(this.id, this.deps, this.config, this.history, this.userTurns, out, onToolCall, cutAfter);
     this.generation = generation;
     void generation.run().then((outcome) => {
       // Settled already: interrupted, or ended by a blocking call.

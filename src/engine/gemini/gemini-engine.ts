@@ -1,0 +1,197 @@
+/**
+ * The gateway: each relive session is answered by an upstream Gemini Live session (the real
+ * service by default). relive owns the client-facing session — its handles, its history, its
+ * lifetimes — and the upstream's connection cap, goAways and resumptions stay behind it.
+ *
+ * Per generation: the turns the upstream lacks are sent (user input as clientContent, function
+ * results as toolResponse with the upstream's call ids), then the upstream's output is relayed
+ * until its turnComplete. Text only, both ways: relive's own pipeline listens and speaks.
+ */
+import { CloseReasons } from '../../protocol/close-codes.js';
+import type { ContextPart, ContextTurn } from '../../session/context.js';
+import { isUserInput } from '../../session/context.js';
+import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
+import { UpstreamLink, type UpstreamOptions } from './upstream-link.js';
+
+export interface GeminiEngineOptions {
+  /** Default https://generativelanguage.googleapis.com; another relive for tests. */
+  readonly baseUrl?: string;
+  /** Default GEMINI_API_KEY from the environment (read by the caller). */
+  readonly apiKey?: string;
+  readonly apiVersion?: string;
+  /** Use this upstream model whatever the client asked for. */
+  readonly model?: string;
+}
+
+export class GeminiEngine implements Engine {
+  readonly name = 'gemini';
+  private readonly links = new Map<string, Promise<UpstreamLink>>();
+  /** The same links once open, for describe(). */
+  private readonly ready = new Map<string, UpstreamLink>();
+  private readonly options: UpstreamOptions;
+
+  constructor(options: GeminiEngineOptions = {}) {
+    this.options = {
+      baseUrl: options.baseUrl ?? 'https://generativelanguage.googleapis.com',
+      apiKey: options.apiKey,
+      apiVersion: options.apiVersion ?? 'v1beta',
+      model: options.model,
+    };
+  }
+
+  async *generate(request: EngineRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+    let link: UpstreamLink;
+    try {
+      link = await this.link(request);
+    } catch (err) {
+      yield { type: 'fail', close: upstreamClose(err) };
+      return;
+    }
+    if (link.state.closed) {
+      yield { type: 'fail', close: passThrough(link.state.closed) };
+      return;
+    }
+    let skipping = link.draining;
+    this.sendNewTurns(link, request.history);
+    let toolCalled = false;
+    // Marked at the moment of the barge-in, before the next generation starts reading.
+    const onAbort = (): void => {
+      if (!toolCalled) link.draining = true;
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    try {
+      for (;;) {
+        const item = await link.next(signal);
+        if (!item) return;
+        if (item.kind === 'closed') {
+          yield { type: 'fail', close: passThrough(item) };
+          return;
+        }
+        const m = item.message;
+        const sc = m.serverContent;
+        if (skipping) {
+          // The end of the turn relive walked away from (a barge-in): not this generation's output.
+          if (sc?.turnComplete) skipping = false;
+          continue;
+        }
+        for (const part of sc?.modelTurn?.parts ?? []) {
+          if (typeof part.text === 'string' && part.text.length > 0) yield part.thought ? { type: 'thought', text: part.text } : { type: 'text', text: part.text };
+        }
+        if (m.toolCall?.functionCalls?.length) {
+          const calls = m.toolCall.functionCalls;
+          for (const c of calls) link.unmatchedCallIds.push(c.id ?? '');
+          toolCalled = true;
+          yield { type: 'toolCall', calls: calls.map((c) => ({ name: c.name ?? '', args: (c.args ?? {}) as Record<string, unknown> })) };
+          toolCalled = false;
+        }
+        if (sc?.turnComplete) {
+          link.draining = false;
+          const usage = m.usageMetadata;
+          if (usage?.promptTokenCount !== undefined || usage?.responseTokenCount !== undefined) {
+            yield { type: 'usage', promptTokens: usage.promptTokenCount ?? 0, responseTokens: usage.responseTokenCount ?? 0 };
+          }
+          return;
+        }
+      }
+    } finally {
+      // Stopped before the upstream's turnComplete by a barge-in, the upstream's turn goes on and its
+      // end must be skipped (onAbort); stopped after a blocking call, the same upstream turn
+      // continues once the result is sent, so nothing is skipped.
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  release(sessionId: string): void {
+    const link = this.links.get(sessionId);
+    this.links.delete(sessionId);
+    this.ready.delete(sessionId);
+    void link?.then((l) => l.close()).catch(() => undefined);
+  }
+
+  describe(sessionId: string): Record<string, unknown> | undefined {
+    const ready = this.ready.get(sessionId);
+    if (ready) return { upstream: { ...ready.state } };
+    return this.links.has(sessionId) ? { upstream: 'connecting' } : undefined;
+  }
+
+  private link(request: EngineRequest): Promise<UpstreamLink> {
+    const id = request.sessionId;
+    let link = this.links.get(id);
+    if (!link) {
+      link = UpstreamLink.open(request.config, this.options);
+      this.links.set(id, link);
+      link.then(
+        (l) => this.links.get(id) === link && this.ready.set(id, l),
+        () => this.links.get(id) === link && this.links.delete(id),
+      );
+    }
+    return link;
+  }
+
+  /** Sends what the upstream does not have yet: history to seed a new upstream session, then the new input. */
+  private sendNewTurns(link: UpstreamLink, history: readonly ContextTurn[]): void {
+    matchCallIds(link, history);
+    // The trailing input is what this generation answers; what precedes it is known upstream, or,
+    // for a new upstream session (a relive session resumed), context sent without asking for a reply.
+    let inputStart = history.length;
+    while (inputStart > 0 && history[inputStart - 1]!.role === 'user') inputStart--;
+    const seen = link.synced ? history.lastIndexOf(link.synced) : -1;
+    // A synced turn compression has dropped: everything before the new input was synced.
+    const from = link.synced ? (seen >= 0 ? seen + 1 : inputStart) : 0;
+    const fresh = history.slice(from);
+    if (fresh.length === 0) return;
+    link.synced = history[history.length - 1];
+    const inputFrom = Math.max(0, inputStart - from);
+    // Model turns right after the synced one are the upstream's own reply; anything after them
+    // before the input came from the client (history prefilled with turnComplete false).
+    let contextFrom = 0;
+    if (from > 0) while (contextFrom < inputFrom && fresh[contextFrom]!.role === 'model') contextFrom++;
+    const context = fresh.slice(contextFrom, inputFrom).map(toContent).filter((c) => c.parts.length > 0);
+    if (context.length > 0) link.session.sendClientContent({ turns: context, turnComplete: false });
+    const input = fresh.slice(inputFrom);
+    const responses = input.flatMap((t) => t.parts.filter((p): p is Extract<ContextPart, { kind: 'functionResponse' }> => p.kind === 'functionResponse'));
+    if (responses.length > 0) {
+      link.session.sendToolResponse({
+        functionResponses: responses.map((r) => ({ id: link.callIds.get(r.id) ?? r.id, name: r.name, response: r.response })),
+      });
+    }
+    const turns = input.filter(isUserInput).map(toContent).filter((c) => c.parts.length > 0);
+    if (turns.length > 0) link.session.sendClientContent({ turns, turnComplete: true });
+  }
+}
+
+/** relive's ids for calls the upstream made, in order: the session issues one per call it was handed. */
+function matchCallIds(link: UpstreamLink, history: readonly ContextTurn[]): void {
+  if (link.unmatchedCallIds.length === 0) return;
+  for (const turn of history) {
+    for (const part of turn.parts) {
+      if (part.kind !== 'functionCall' || link.callIds.has(part.id)) continue;
+      const upstream = link.unmatchedCallIds.shift();
+      if (upstream === undefined) return;
+      link.callIds.set(part.id, upstream);
+    }
+  }
+}
+
+/** A turn as Live Content: text, and speech as its transcript (the upstream hears words, not relive's audio). */
+function toContent(turn: ContextTurn): { role: string; parts: { text: string }[] } {
+  const parts: { text: string }[] = [];
+  for (const p of turn.parts) {
+    if (p.kind === 'text' && !p.thought) parts.push({ text: p.text });
+    else if (p.kind === 'audio' && p.transcript) parts.push({ text: p.transcript });
+  }
+  return { role: turn.role, parts };
+}
+
+/** The upstream's close, passed through verbatim (PROTOCOL.md §7.2). */
+function passThrough(close: { code: number; reason: string }): { code: number; reason: string } {
+  const code = close.code >= 1000 && close.code <= 4999 && ![1004, 1005, 1006, 1015].includes(close.code) ? close.code : 1011;
+  return { code, reason: close.reason || CloseReasons.unavailable.reason };
+}
+
+function upstreamClose(err: unknown): { code: number; reason: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /code (\d+)\): (.*)$/.exec(message);
+  return m ? passThrough({ code: Number(m[1]), reason: m[2]! }) : CloseReasons.unavailable;
+}

@@ -1,0 +1,145 @@
+/**
+ * The gateway (issue #8 item 3): relive in front of an upstream Live service — here a second relive
+ * in emulator mode whose connections last 1.5 s. The client's session spans many upstream
+ * connection lifetimes and sees none of them.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Modality } from '@google/genai';
+import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
+import { parseScenario } from '../../src/engine/scripted/scenario.js';
+import { Inbox, sdk, startServer } from '../helpers/server.js';
+
+const MODEL = 'gemini-live-2.5-flash-preview';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function upstreamAndGateway(scenario?: string) {
+  const upstream = await startServer({
+    keepaliveIntervalMs: 0,
+    vad: false,
+    lifetimes: { connectionMs: 1500, goAwayNoticeMs: 500 },
+    ...(scenario ? { scenario: parseScenario(scenario, 'json') } : {}),
+  });
+  const gateway = await startServer({ keepaliveIntervalMs: 0, vad: false, engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway' }) });
+  return {
+    upstream,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      await upstream.close();
+    },
+  };
+}
+
+async function detail(url: string, id: string) {
+  return (await (await fetch(`${url}/relive/v1/sessions/${id}`)).json()) as { context: { role: string; parts: { text?: string }[] }[]; engine?: { upstream: { rotations: number; lastRestore?: string } } };
+}
+
+describe('gemini engine (gateway)', () => {
+  test('a client session across many upstream lifetimes: no goAway, every input answered once, upstream record exact', async () => {
+    const { upstream, gateway, close } = await upstreamAndGateway();
+    try {
+      const inbox = new Inbox();
+      const session = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+      const id = inbox.messages[0]!.setupComplete!.sessionId!;
+      const texts: string[] = [];
+      const started = Date.now();
+      for (let i = 1; Date.now() - started < 6000; i++) {
+        const from = inbox.messages.length;
+        texts.push(`turn number ${i}`);
+        session.sendClientContent({ turns: `turn number ${i}` });
+        await inbox.turnComplete(from);
+        assert.equal(inbox.text(from), `You said: turn number ${i}`);
+        await sleep(150);
+      }
+      assert.equal(inbox.messages.some((m) => m.goAway), false, 'the upstream goAways stay behind the gateway');
+      assert.equal(inbox.closed, undefined);
+      const mine = await detail(gateway.url, id);
+      assert.ok(mine.engine!.upstream.rotations >= 3, `upstream rotations ${mine.engine!.upstream.rotations}`);
+      const { sessions } = (await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] };
+      assert.equal(sessions.length, 1, 'one upstream session, resumed at every rotation');
+      const upstreamUser = (await detail(upstream.url, sessions[0]!.id)).context.filter((t) => t.role === 'user').map((t) => t.parts[0]!.text);
+      assert.deepEqual(upstreamUser, texts, 'every input reached the upstream exactly once');
+      session.close();
+      await inbox.waitClose();
+    } finally {
+      await close();
+    }
+  });
+
+  test('tool calls through the gateway: relive ids to the client, the upstream ids to the upstream', async () => {
+    const { gateway, close } = await upstreamAndGateway();
+    try {
+      const inbox = new Inbox();
+      const session = await sdk(gateway.url).live.connect({
+        model: MODEL,
+        config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'weather for a city' }] }] },
+        callbacks: inbox.callbacks,
+      });
+      session.sendClientContent({ turns: 'call get_weather city=Paris' });
+      const call = (await inbox.waitFor((m) => m.toolCall !== undefined)).toolCall!.functionCalls![0]!;
+      assert.equal(call.name, 'get_weather');
+      assert.deepEqual(call.args, { city: 'Paris' });
+      session.sendToolResponse({ functionResponses: [{ id: call.id!, name: 'get_weather', response: { forecast: 'sunny' } }] });
+      await inbox.turnComplete();
+      assert.match(inbox.text(), /sunny/);
+      session.close();
+      await inbox.waitClose();
+    } finally {
+      await close();
+    }
+  });
+
+  test('barge-in: the interrupted upstream turn does not leak into the next reply', async () => {
+    const scenario = JSON.stringify({ rules: [{ match: { text: 'story' }, reply: [{ text: 'Once upon a time there was a long story. '.repeat(4), chunkDelayMs: 50 }] }] });
+    const { gateway, close } = await upstreamAndGateway(scenario);
+    try {
+      const inbox = new Inbox();
+      const session = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+      session.sendClientContent({ turns: 'tell me a story' });
+      await inbox.waitFor((m) => m.serverContent?.modelTurn !== undefined);
+      session.sendClientContent({ turns: 'stop, what time is it' });
+      await inbox.waitFor((m) => m.serverContent?.interrupted === true);
+      const after = inbox.messages.findIndex((m) => m.serverContent?.interrupted) + 1;
+      await inbox.turnComplete(after + 1);
+      const reply = inbox.text(after + 1);
+      assert.equal(reply, 'You said: stop, what time is it');
+      session.close();
+      await inbox.waitClose();
+    } finally {
+      await close();
+    }
+  });
+
+  test('an upstream session that cannot be resumed is re-seeded from the transcript, and the control API says so', async () => {
+    const { upstream, gateway, close } = await upstreamAndGateway();
+    try {
+      const inbox = new Inbox();
+      const session = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+      const id = inbox.messages[0]!.setupComplete!.sessionId!;
+      session.sendClientContent({ turns: 'my name is Ada' });
+      await inbox.turnComplete();
+      await fetch(`${upstream.url}/relive/v1/faults`, { method: 'POST', body: JSON.stringify({ count: 1, action: { type: 'refuseResume' } }) });
+      // The upstream connection's 1.5 s lifetime runs out; its resume is refused.
+      const deadline = Date.now() + 5000;
+      while ((await detail(gateway.url, id)).engine?.upstream.lastRestore !== 'transcript') {
+        assert.ok(Date.now() < deadline, JSON.stringify((await detail(gateway.url, id)).engine));
+        await sleep(100);
+      }
+      const from = inbox.messages.length;
+      session.sendClientContent({ turns: 'what is my name' });
+      await inbox.turnComplete(from);
+      assert.equal(inbox.text(from), 'You said: what is my name');
+      const { sessions } = (await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] };
+      assert.equal(sessions.length, 2, 'a second upstream session');
+      const contexts = await Promise.all(sessions.map(async (s) => (await detail(upstream.url, s.id)).context.map((t) => `${t.role}: ${t.parts[0]!.text}`)));
+      const seeded = contexts.find((c) => c.includes('user: what is my name'))!;
+      assert.deepEqual(seeded, ['user: my name is Ada', 'model: You said: my name is Ada', 'user: what is my name', 'model: You said: what is my name'], 'the new upstream session was seeded');
+      assert.equal(inbox.messages.some((m) => m.goAway), false);
+      session.close();
+      await inbox.waitClose();
+    } finally {
+      await close();
+    }
+  });
+});
