@@ -28,9 +28,9 @@ export const LIVE_PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeServ
 const PROFILE_DIR = process.env.RELIVE_BENCH_CPU_PROF;
 let profiles = 0;
 
-export async function startChild(mode: ChildMode, timeoutMs = 15_000): Promise<ServerChild> {
+export async function startChild(mode: ChildMode, timeoutMs = 15_000, args: readonly string[] = []): Promise<ServerChild> {
   const execArgv = ['--expose-gc', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${mode}.${Date.now()}.${++profiles}.cpuprofile`] : [])];
-  const proc = fork(script, [mode], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(script, [mode, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   live.add(proc);
   let exited = false;
   proc.once('exit', () => {

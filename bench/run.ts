@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureHandover, type HandoverResults } from './client-handover.js';
 import { measureVoiceCapacity, type VoiceStep } from './voice-capacity.js';
+import { measureGatewayOverhead, type GatewayResults } from './gateway-overhead.js';
 import { measureHistoryCost, type HistoryResults } from './history-cost.js';
 import { measureIdleMemory, type IdleResult } from './idle-memory.js';
 import { measureOpenLatency, type OpenResults } from './open-latency.js';
@@ -39,6 +40,7 @@ const RESUME = {
   commits: { warmup: 100, blocks: 10, perBlock: 200 },
 };
 const HANDOVER = { handovers: 50, goAwayEveryMs: 250 };
+const GATEWAY = { warmup: 200, blocks: 10, perBlock: 100 };
 const VOICE = { seconds: 4, chunkMs: 40, limitMs: 20, vadSteps: [25, 50, 100, 150, 200, 300], plainSteps: [250, 500, 1000, 2000] };
 const WATCHDOG_MS = 9 * 60_000;
 const FD_HEADROOM = 256;
@@ -206,6 +208,20 @@ function voiceRows(vad: readonly VoiceStep[], plain: readonly VoiceStep[]): Row[
   ];
 }
 
+function gatewayRows(g: GatewayResults): Row[] {
+  const gf = summarize(g.gateway.first);
+  const df = summarize(g.direct.first);
+  const gt = summarize(g.gateway.full);
+  const dt = summarize(g.direct.full);
+  const goal = (a: number, b: number): string => `≤ 1.2x ${met(a / b <= 1.2)}`;
+  return [
+    ['gateway: message → first serverContent, p50', us(gf.p50), us(df.p50), ratio(gf.p50, df.p50), goal(gf.p50, df.p50)],
+    ['gateway: message → first serverContent, p99', us(gf.p99), us(df.p99), ratio(gf.p99, df.p99), '—'],
+    ['gateway: turn → turnComplete, p50', us(gt.p50), us(dt.p50), ratio(gt.p50, dt.p50), goal(gt.p50, dt.p50)],
+    ['gateway: turn → turnComplete, p99', us(gt.p99), us(dt.p99), ratio(gt.p99, dt.p99), '—'],
+  ];
+}
+
 function errorRow(what: string, err: unknown): Row {
   return [what, `error: ${err instanceof Error ? err.message : String(err)}`, '', '', ''];
 }
@@ -338,6 +354,18 @@ async function main(): Promise<void> {
     );
   } catch (err) {
     rows.push(errorRow('client handover', err));
+  }
+
+  rows.push(null);
+  try {
+    log(`gateway overhead: ${GATEWAY.warmup} warm-up + ${GATEWAY.blocks} × ${GATEWAY.perBlock} turns through the gateway and direct…`);
+    rows.push(...gatewayRows(await measureGatewayOverhead(GATEWAY)));
+    notes.push(
+      'gateway rows: relive with the gemini engine (own process) in front of an upstream relive (own process), against the same ' +
+        'ping turns sent straight to that upstream (baseline), interleaved blocks; the gateway adds one WebSocket hop each way.',
+    );
+  } catch (err) {
+    rows.push(errorRow('gateway overhead', err));
   }
 
   rows.push(null);

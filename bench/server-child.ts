@@ -29,8 +29,9 @@ import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type ReliveServer } from '../src/server/create-server.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import { GeminiEngine } from '../src/engine/gemini/gemini-engine.js';
 
-export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-history' | 'relive-voice' | 'relive-novad' | 'echo' | 'canned' | 'bare';
+export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-history' | 'relive-voice' | 'relive-novad' | 'relive-gateway' | 'echo' | 'canned' | 'bare';
 
 export type ParentMessage =
   | { type: 'memory' }
@@ -87,6 +88,13 @@ async function startRelive(keepalive: boolean, contextWindowTokens?: number): Pr
 /** relive with voice activity detection (Silero) on or off, no recognizer: the audio-ingest bench. */
 async function startReliveVoice(vad: boolean): Promise<{ port: number; running: Running }> {
   const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, speechRecognizer: false, ...(vad ? {} : { vad: false }) });
+  const { port } = await server.listen();
+  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+}
+
+/** relive as a gateway (the gemini engine) in front of the upstream at `upstreamUrl`. */
+async function startReliveGateway(upstreamUrl: string): Promise<{ port: number; running: Running }> {
+  const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, vad: false, speechRecognizer: false, engine: new GeminiEngine({ baseUrl: upstreamUrl, apiKey: 'bench' }) });
   const { port } = await server.listen();
   return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
 }
@@ -170,7 +178,9 @@ async function main(): Promise<void> {
           ? await startReliveSqlite()
           : mode === 'relive-voice' || mode === 'relive-novad'
             ? await startReliveVoice(mode === 'relive-voice')
-            : await startBare(mode);
+            : mode === 'relive-gateway'
+              ? await startReliveGateway(process.argv[3]!)
+              : await startBare(mode);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   process.on('message', (raw: ParentMessage) => {
