@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
+import { OpenAIEngine } from '../engine/openai/openai-engine.js';
+import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
 import { ManualClock, ScaledClock } from '../session/clock.js';
@@ -59,7 +61,14 @@ async function serve(argv: string[]): Promise<number> {
   const store = openStore(parsed.storeSpec);
   const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
   const tokenizer = await loadTokenizer(parsed.tokenizer);
-  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer });
+  const choice = parsed.engine;
+  const engine =
+    choice.kind === 'openai'
+      ? new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey, log: logger })
+      : choice.kind === 'gemini'
+        ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey })
+        : undefined;
+  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer, engine });
   if (parsed.faultsPath) {
     const text = readFileSync(parsed.faultsPath, 'utf8');
     const rules: unknown = parsed.faultsPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
@@ -69,7 +78,10 @@ async function serve(argv: string[]): Promise<number> {
   logger.info(
     {
       url,
-      mode: 'emulator',
+      mode: choice.kind === 'openai' ? 'self-host' : choice.kind === 'gemini' ? 'gateway' : 'emulator',
+      engine: choice.kind,
+      ...(choice.kind === 'openai' ? { openaiBaseUrl: choice.baseUrl, openaiModel: choice.model, openaiApiKey: choice.apiKey ? 'set' : 'none' } : {}),
+      ...(choice.kind === 'gemini' ? { upstreamUrl: choice.upstreamUrl ?? 'https://generativelanguage.googleapis.com', upstreamModel: choice.model, upstreamApiKey: choice.apiKey ? 'set' : 'none' } : {}),
       store: parsed.storeSpec,
       tokenizer: tokenizer.name,
       timeScale: parsed.timeScale,

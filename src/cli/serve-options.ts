@@ -9,7 +9,7 @@ import type { ServerOptions } from '../server/options.js';
 import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
 import { TOKENIZER_NAMES, type TokenizerName } from '../tokenizer/select.js';
 
-export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator mode)
+export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator, or self-host with --engine openai)
 
 Usage: relive [serve] [options]
 
@@ -27,6 +27,20 @@ Options:
   --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
   --record DIR            write every session's wire traffic, both directions, as NDJSON into DIR
                           (created if missing; one file per session); replay with relive replay
+
+Engine (the model behind the sessions; docs/engines.md):
+  --engine NAME           scripted (default): the emulator's deterministic replies;
+                          openai: any OpenAI-compatible chat completions server (Ollama, vLLM,
+                          llama.cpp, OpenAI), with relive's speech recognizer and TTS for audio
+  --openai-base-url URL   the server's API root, e.g. http://localhost:11434/v1 (Ollama),
+                          http://localhost:8000/v1 (vLLM), http://localhost:8080/v1 (llama.cpp),
+                          https://api.openai.com/v1; the key, if any, comes from env OPENAI_API_KEY
+  --openai-model NAME     the model to ask for, e.g. llama3.2; clients' model names are not passed on
+                          gemini: a gateway in front of Gemini Live; each session holds an upstream
+                          session whose goAways, reconnects and resumptions the client never sees
+  --upstream-url URL      the upstream for --engine gemini (default https://generativelanguage.googleapis.com,
+                          or another relive); the key comes from env GEMINI_API_KEY (or GOOGLE_API_KEY)
+  --upstream-model NAME   use this upstream model whatever the client asks for
 
 Sessions:
   --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db) or memory (env RELIVE_STORE)
@@ -49,8 +63,15 @@ Context window:
   -h, --help              show this help
 `;
 
+/** Which model answers: the scripted emulator, or an OpenAI-compatible server. */
+export type EngineChoice =
+  | { readonly kind: 'scripted' }
+  | { readonly kind: 'openai'; readonly baseUrl: string; readonly model: string; readonly apiKey: string | undefined }
+  | { readonly kind: 'gemini'; readonly upstreamUrl: string | undefined; readonly model: string | undefined; readonly apiKey: string | undefined };
+
 export interface ServeArgs {
   options: ServerOptions;
+  engine: EngineChoice;
   scriptPath: string | undefined;
   logLevel: Level | 'silent';
   storeSpec: string;
@@ -70,6 +91,11 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'api-keys': { type: 'string' },
       'admin-token': { type: 'string' },
       script: { type: 'string' },
+      engine: { type: 'string' },
+      'openai-base-url': { type: 'string' },
+      'openai-model': { type: 'string' },
+      'upstream-url': { type: 'string' },
+      'upstream-model': { type: 'string' },
       strict: { type: 'boolean' },
       'max-frame-bytes': { type: 'string' },
       'setup-timeout': { type: 'string' },
@@ -131,8 +157,17 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     setupTimeoutMs: setupTimeout === undefined ? undefined : setupTimeout * 1000,
     recordDir: nonEmpty(values.record, 'record'),
   };
+  const engine =
+    values.engine === 'gemini'
+      ? gatewayChoice(values['upstream-url'], values['upstream-model'], env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY)
+      : engineChoice(values.engine ?? 'scripted', values['openai-base-url'], values['openai-model'], env.OPENAI_API_KEY);
+  if (engine.kind !== 'gemini' && (values['upstream-url'] !== undefined || values['upstream-model'] !== undefined)) {
+    throw new Error('--upstream-url and --upstream-model only apply with --engine gemini');
+  }
+  if (engine.kind !== 'scripted' && values.script !== undefined) throw new Error(`--script is for the scripted engine; it does nothing with --engine ${engine.kind}`);
   return {
     options,
+    engine,
     scriptPath: values.script,
     logLevel,
     storeSpec: values.store ?? env.RELIVE_STORE ?? DEFAULT_STORE_SPEC,
@@ -142,6 +177,50 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     faultsPath: values.faults,
     drainNoticeMs: seconds('drain-notice'),
   };
+}
+
+function engineChoice(name: string, baseUrl: string | undefined, model: string | undefined, apiKey: string | undefined): EngineChoice {
+  if (name === 'scripted') {
+    if (baseUrl !== undefined || model !== undefined) {
+      throw new Error(`--${baseUrl !== undefined ? 'openai-base-url' : 'openai-model'} only applies with --engine openai`);
+    }
+    return { kind: 'scripted' };
+  }
+  if (name !== 'openai') throw new Error('--engine must be scripted, openai or gemini');
+  if (baseUrl === undefined || baseUrl.trim() === '') {
+    throw new Error('--engine openai needs --openai-base-url URL, the API root (e.g. http://localhost:11434/v1 for Ollama)');
+  }
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new Error(`--openai-base-url must be an http:// or https:// URL, e.g. http://localhost:11434/v1; got ${JSON.stringify(baseUrl)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`--openai-base-url must be an http:// or https:// URL, e.g. http://localhost:11434/v1; got ${JSON.stringify(baseUrl)}`);
+  }
+  if (/\/chat\/completions\/*$/.test(url.pathname)) {
+    throw new Error('--openai-base-url is the API root without /chat/completions, e.g. http://localhost:11434/v1');
+  }
+  if (model === undefined || model.trim() === '') {
+    throw new Error('--engine openai needs --openai-model NAME, the model the server should run (e.g. llama3.2)');
+  }
+  return { kind: 'openai', baseUrl, model: model.trim(), apiKey: apiKey?.trim() || undefined };
+}
+
+function gatewayChoice(upstreamUrl: string | undefined, model: string | undefined, apiKey: string | undefined): EngineChoice {
+  if (upstreamUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(upstreamUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+      throw new Error(`--upstream-url must be an http(s) or ws(s) URL, e.g. http://127.0.0.1:9000; got ${JSON.stringify(upstreamUrl)}`);
+    }
+  }
+  return { kind: 'gemini', upstreamUrl, model: model?.trim() || undefined, apiKey: apiKey?.trim() || undefined };
 }
 
 function clockKind(kind: string, scaled: boolean): 'real' | 'manual' {

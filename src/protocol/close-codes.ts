@@ -22,6 +22,8 @@ export const CloseReasons = {
   internal: { code: 1011, reason: 'Internal error occurred.' },
   unavailable: { code: 1011, reason: 'The service is currently unavailable.' },
   deadlineExpired: { code: 1011, reason: 'Deadline expired before operation could complete.' },
+  /** Google appends "For more information…"; the sentence clients match on is this one (PROTOCOL.md §7.1). */
+  quotaExceeded: { code: 1011, reason: 'You exceeded your current quota, please check your plan and billing details.' },
   normal: { code: 1000, reason: '' },
   /** relive's own: the old connection of a session that was resumed elsewhere (PROTOCOL.md §5.3 takeover). */
   takenOver: { code: 1008, reason: 'Session resumed on another connection.' },

@@ -307,6 +307,7 @@ export class Connection {
     });
     this.voice = new VoiceInput(session, {
       ...this.ctx.voice,
+      transcribeForEngine: this.ctx.engine.needsTranscripts === true,
       log: this.ctx.log,
       observeLag: (s) => this.ctx.metrics.ingestLag.observe(s),
     });

@@ -17,6 +17,8 @@ import { INPUT_SAMPLE_RATE, type RecognitionStream, type SpeechRecognizer, type 
 export interface VoiceDeps {
   readonly vad: VoiceActivityDetector | undefined;
   readonly recognizer: SpeechRecognizer | undefined;
+  /** The engine cannot hear audio: transcribe every session's speech for it. */
+  readonly transcribeForEngine: boolean;
   readonly log: CoreLogger;
   /** How long a turn waits after end of speech for the recognizer's text (pocketsphinx needs 0.5–1.2 s). */
   readonly transcriptWaitMs: number;
@@ -52,8 +54,9 @@ export class VoiceInput {
       this.vadStream = vad.open(config.vad);
       this.session.enableVoiceDetection();
     }
-    // A recognizer process costs ~110 MB: only for sessions that asked for input transcription.
-    if (recognizer && config.inputTranscription) {
+    // A recognizer process costs ~110 MB: only for sessions that asked for input transcription,
+    // or whose engine reads text only.
+    if (recognizer && (config.inputTranscription || this.deps.transcribeForEngine)) {
       this.recognition = recognizer.open();
       this.recognition?.onText((text) => this.onText(text));
     }

@@ -32,6 +32,11 @@ export type EngineEvent =
 
 export interface Engine {
   readonly name: string;
+  /**
+   * The model reads text only: speech must be transcribed for it, whether or not the client asked
+   * for inputTranscription (the OpenAI-compatible cascade, the gateway's text upstream).
+   */
+  readonly needsTranscripts?: boolean;
   /** Streams one generation. Stops promptly when `signal` aborts (barge-in). */
   generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
   /** The session's connection ended: let go of what is held for it. */

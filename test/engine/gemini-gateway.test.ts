@@ -143,3 +143,14 @@ describe('gemini engine (gateway)', () => {
     }
   });
 });
+
+describe('relive --engine gemini (CLI)', () => {
+  test('parses the gateway flags and refuses them without the engine', async () => {
+    const { parseServeArgs } = await import('../../src/cli/serve-options.js');
+    const parsed = parseServeArgs(['--engine', 'gemini', '--upstream-url', 'http://127.0.0.1:9000', '--upstream-model', 'gemini-live-2.5-flash-preview'], { GEMINI_API_KEY: 'k' });
+    assert.ok(!('help' in parsed));
+    assert.deepEqual(parsed.engine, { kind: 'gemini', upstreamUrl: 'http://127.0.0.1:9000', model: 'gemini-live-2.5-flash-preview', apiKey: 'k' });
+    assert.throws(() => parseServeArgs(['--upstream-url', 'http://x'], {}), /only apply with --engine gemini/);
+    assert.throws(() => parseServeArgs(['--engine', 'gemini', '--upstream-url', 'ftp://x'], {}), /must be an http/);
+  });
+});

@@ -25,6 +25,7 @@ export interface GeminiEngineOptions {
 
 export class GeminiEngine implements Engine {
   readonly name = 'gemini';
+  readonly needsTranscripts = true;
   private readonly links = new Map<string, Promise<UpstreamLink>>();
   /** The same links once open, for describe(). */
   private readonly ready = new Map<string, UpstreamLink>();
