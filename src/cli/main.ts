@@ -9,6 +9,8 @@ import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { OpenAIEngine } from '../engine/openai/openai-engine.js';
 import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
+import { createOpenAITranscriptionRecognizer } from '../media/stt/openai-transcription.js';
+import { createOpenAISpeechSynthesizer } from '../media/tts/openai-speech.js';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
 import { ManualClock, ScaledClock } from '../session/clock.js';
@@ -68,7 +70,15 @@ async function serve(argv: string[]): Promise<number> {
       : choice.kind === 'gemini'
         ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey })
         : undefined;
-  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer, engine });
+  // The OpenAI-compatible server's own speech endpoints, when asked for, replace pocketsphinx and flite.
+  const audio =
+    choice.kind === 'openai'
+      ? {
+          ...(choice.sttModel ? { speechRecognizer: createOpenAITranscriptionRecognizer({ baseUrl: choice.baseUrl, apiKey: choice.apiKey, model: choice.sttModel, log: logger }) } : {}),
+          ...(choice.ttsModel ? { speech: createOpenAISpeechSynthesizer({ baseUrl: choice.baseUrl, apiKey: choice.apiKey, model: choice.ttsModel, voice: choice.ttsVoice }) } : {}),
+        }
+      : {};
+  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer, engine, ...audio });
   if (parsed.faultsPath) {
     const text = readFileSync(parsed.faultsPath, 'utf8');
     const rules: unknown = parsed.faultsPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text);

@@ -36,6 +36,10 @@ Engine (the model behind the sessions; docs/engines.md):
                           http://localhost:8000/v1 (vLLM), http://localhost:8080/v1 (llama.cpp),
                           https://api.openai.com/v1; the key, if any, comes from env OPENAI_API_KEY
   --openai-model NAME     the model to ask for, e.g. llama3.2; clients' model names are not passed on
+  --openai-stt-model NAME transcribe speech with the server's /audio/transcriptions (e.g. whisper-1)
+                          instead of the local pocketsphinx
+  --openai-tts-model NAME speak with the server's /audio/speech (e.g. tts-1) instead of flite
+  --openai-tts-voice NAME its voice (default alloy)
                           gemini: a gateway in front of Gemini Live; each session holds an upstream
                           session whose goAways, reconnects and resumptions the client never sees
   --upstream-url URL      the upstream for --engine gemini (default https://generativelanguage.googleapis.com,
@@ -66,7 +70,17 @@ Context window:
 /** Which model answers: the scripted emulator, or an OpenAI-compatible server. */
 export type EngineChoice =
   | { readonly kind: 'scripted' }
-  | { readonly kind: 'openai'; readonly baseUrl: string; readonly model: string; readonly apiKey: string | undefined }
+  | {
+      readonly kind: 'openai';
+      readonly baseUrl: string;
+      readonly model: string;
+      readonly apiKey: string | undefined;
+      /** The server's /audio/transcriptions model instead of the local recognizer, if set. */
+      readonly sttModel?: string;
+      /** The server's /audio/speech model (and voice) instead of flite, if set. */
+      readonly ttsModel?: string;
+      readonly ttsVoice?: string;
+    }
   | { readonly kind: 'gemini'; readonly upstreamUrl: string | undefined; readonly model: string | undefined; readonly apiKey: string | undefined };
 
 export interface ServeArgs {
@@ -94,6 +108,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       engine: { type: 'string' },
       'openai-base-url': { type: 'string' },
       'openai-model': { type: 'string' },
+      'openai-stt-model': { type: 'string' },
+      'openai-tts-model': { type: 'string' },
+      'openai-tts-voice': { type: 'string' },
       'upstream-url': { type: 'string' },
       'upstream-model': { type: 'string' },
       strict: { type: 'boolean' },
@@ -161,13 +178,19 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     values.engine === 'gemini'
       ? gatewayChoice(values['upstream-url'], values['upstream-model'], env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY)
       : engineChoice(values.engine ?? 'scripted', values['openai-base-url'], values['openai-model'], env.OPENAI_API_KEY);
+  const audio = { sttModel: values['openai-stt-model']?.trim(), ttsModel: values['openai-tts-model']?.trim(), ttsVoice: values['openai-tts-voice']?.trim() };
+  if (engine.kind !== 'openai' && Object.values(audio).some((v) => v !== undefined)) {
+    throw new Error('--openai-stt-model, --openai-tts-model and --openai-tts-voice only apply with --engine openai');
+  }
+  if (audio.ttsVoice !== undefined && audio.ttsModel === undefined) throw new Error('--openai-tts-voice needs --openai-tts-model');
+  const chosen: EngineChoice = engine.kind === 'openai' ? { ...engine, ...Object.fromEntries(Object.entries(audio).filter(([, v]) => v)) } : engine;
   if (engine.kind !== 'gemini' && (values['upstream-url'] !== undefined || values['upstream-model'] !== undefined)) {
     throw new Error('--upstream-url and --upstream-model only apply with --engine gemini');
   }
   if (engine.kind !== 'scripted' && values.script !== undefined) throw new Error(`--script is for the scripted engine; it does nothing with --engine ${engine.kind}`);
   return {
     options,
-    engine,
+    engine: chosen,
     scriptPath: values.script,
     logLevel,
     storeSpec: values.store ?? env.RELIVE_STORE ?? DEFAULT_STORE_SPEC,

@@ -191,6 +191,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     // After every connection closed, so that each recording ends with its close line.
     await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording flush failed'));
     if (ownSpeech && speech) await speech.close();
+    ctx.engine.close?.();
     if (options.speechRecognizer === undefined) await ctx.voice.recognizer?.close();
     await store.close();
   }

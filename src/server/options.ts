@@ -19,7 +19,7 @@ export interface ServerOptions {
   apiKeys?: readonly string[];
   /** Guards /relive/v1/*; absent leaves the control API open. */
   adminToken?: string;
-  /** The model; default the scripted engine (with `scenario` when given). */
+  /** The model; default the scripted engine (with `scenario` when given). close() of the server closes it too. */
   engine?: Engine;
   scenario?: Scenario;
   /** Text-to-speech for AUDIO replies; default flite in worker threads. */

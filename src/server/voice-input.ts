@@ -128,6 +128,7 @@ export class VoiceInput {
       return;
     }
     this.commitPending();
+    this.recognition?.endOfSpeech?.();
     const timer = setTimeout(() => this.commitPending(), this.deps.transcriptWaitMs);
     this.pending = { seconds, texts: [], timer };
   }

@@ -41,6 +41,8 @@ export interface Engine {
   generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
   /** The session's connection ended: let go of what is held for it. */
   release?(sessionId: string): void;
+  /** The server is closing: let go of everything (the gateway's upstream sessions). */
+  close?(): void;
   /** What the engine holds for a session, for the control API (the gateway's upstream state). */
   describe?(sessionId: string): Record<string, unknown> | undefined;
 }

@@ -42,6 +42,11 @@ export interface RecognitionStream {
   write(pcm16k: Int16Array): void;
   /** Called with the text of each utterance the recognizer finishes. */
   onText(listener: (text: string) => void): void;
+  /**
+   * The voice detector says the utterance ended: a recognizer that works on whole utterances
+   * transcribes what it holds now. Streaming recognizers, which find utterances themselves, leave it out.
+   */
+  endOfSpeech?(): void;
   close(): void;
 }
 

@@ -154,3 +154,32 @@ describe('relive --engine gemini (CLI)', () => {
     assert.throws(() => parseServeArgs(['--engine', 'gemini', '--upstream-url', 'ftp://x'], {}), /must be an http/);
   });
 });
+
+describe('gateway across client reconnects', () => {
+  test('a client that resumes within the grace period finds the same upstream session, not a re-seeded one', async () => {
+    const { upstream, gateway, close } = await upstreamAndGateway();
+    try {
+      const first = new Inbox();
+      const a = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: {} }, callbacks: first.callbacks });
+      a.sendClientContent({ turns: 'first words' });
+      await first.turnComplete();
+      const handle = (await first.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 2)).sessionResumptionUpdate!.newHandle!;
+      a.close();
+      await first.waitClose();
+
+      const second = new Inbox();
+      const b = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: { handle } }, callbacks: second.callbacks });
+      b.sendClientContent({ turns: 'second words' });
+      await second.turnComplete();
+      assert.equal(second.text(), 'You said: second words');
+      const { sessions } = (await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] };
+      assert.equal(sessions.length, 1, 'still one upstream session');
+      const texts = (await detail(upstream.url, sessions[0]!.id)).context.map((t) => t.parts[0]!.text);
+      assert.deepEqual(texts, ['first words', 'You said: first words', 'second words', 'You said: second words'], 'nothing sent twice');
+      b.close();
+      await second.waitClose();
+    } finally {
+      await close();
+    }
+  });
+});

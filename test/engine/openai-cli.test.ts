@@ -71,3 +71,12 @@ async function serveThrough(fake: FakeOpenAI): Promise<void> {
   bin.child.kill('SIGTERM');
   assert.equal(await bin.exited, 0);
 }
+
+test('--openai-stt-model and --openai-tts-model choose the server\'s own speech endpoints; only with --engine openai', async () => {
+  const { parseServeArgs } = await import('../../src/cli/serve-options.js');
+  const parsed = parseServeArgs(['--engine', 'openai', '--openai-base-url', 'http://h/v1', '--openai-model', 'm', '--openai-stt-model', 'whisper-1', '--openai-tts-model', 'tts-1', '--openai-tts-voice', 'nova'], {});
+  assert.ok(!('help' in parsed));
+  assert.deepEqual(parsed.engine, { kind: 'openai', baseUrl: 'http://h/v1', model: 'm', apiKey: undefined, sttModel: 'whisper-1', ttsModel: 'tts-1', ttsVoice: 'nova' });
+  assert.throws(() => parseServeArgs(['--openai-stt-model', 'whisper-1'], {}), /only apply with --engine openai/);
+  assert.throws(() => parseServeArgs(['--engine', 'openai', '--openai-base-url', 'http://h/v1', '--openai-model', 'm', '--openai-tts-voice', 'nova'], {}), /needs --openai-tts-model/);
+});

@@ -21,6 +21,8 @@ export interface GeminiEngineOptions {
   readonly apiVersion?: string;
   /** Use this upstream model whatever the client asked for. */
   readonly model?: string;
+  /** How long an upstream session outlives its client connection, waiting for a resume; default 2 min. */
+  readonly releaseGraceMs?: number;
 }
 
 export class GeminiEngine implements Engine {
@@ -29,6 +31,9 @@ export class GeminiEngine implements Engine {
   private readonly links = new Map<string, Promise<UpstreamLink>>();
   /** The same links once open, for describe(). */
   private readonly ready = new Map<string, UpstreamLink>();
+  /** Links whose client connection ended, closed when their grace period runs out. */
+  private readonly closing = new Map<string, NodeJS.Timeout>();
+  private readonly releaseGraceMs: number;
   private readonly options: UpstreamOptions;
 
   constructor(options: GeminiEngineOptions = {}) {
@@ -38,6 +43,7 @@ export class GeminiEngine implements Engine {
       apiVersion: options.apiVersion ?? 'v1beta',
       model: options.model,
     };
+    this.releaseGraceMs = options.releaseGraceMs ?? 120_000;
   }
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
@@ -103,11 +109,33 @@ export class GeminiEngine implements Engine {
     }
   }
 
+  /**
+   * The client's connection ended. The upstream session is kept for a while: a client that
+   * resumes (its own goAway rotation, a network blip) finds it and goes on with the same upstream
+   * context instead of a re-seeded one.
+   */
   release(sessionId: string): void {
     const link = this.links.get(sessionId);
-    this.links.delete(sessionId);
-    this.ready.delete(sessionId);
-    void link?.then((l) => l.close()).catch(() => undefined);
+    if (!link) return;
+    clearTimeout(this.closing.get(sessionId));
+    const timer = setTimeout(() => {
+      this.closing.delete(sessionId);
+      if (this.links.get(sessionId) !== link) return;
+      this.links.delete(sessionId);
+      this.ready.delete(sessionId);
+      void link.then((l) => l.close()).catch(() => undefined);
+    }, this.releaseGraceMs);
+    timer.unref();
+    this.closing.set(sessionId, timer);
+  }
+
+  /** Closes every upstream session now (server shutdown). */
+  close(): void {
+    for (const timer of this.closing.values()) clearTimeout(timer);
+    this.closing.clear();
+    for (const link of this.links.values()) void link.then((l) => l.close()).catch(() => undefined);
+    this.links.clear();
+    this.ready.clear();
   }
 
   describe(sessionId: string): Record<string, unknown> | undefined {
@@ -118,6 +146,9 @@ export class GeminiEngine implements Engine {
 
   private link(request: EngineRequest): Promise<UpstreamLink> {
     const id = request.sessionId;
+    // Resumed within the grace period: the upstream session is still there.
+    clearTimeout(this.closing.get(id));
+    this.closing.delete(id);
     let link = this.links.get(id);
     if (!link) {
       link = UpstreamLink.open(request.config, this.options);
@@ -137,7 +168,7 @@ export class GeminiEngine implements Engine {
     // for a new upstream session (a relive session resumed), context sent without asking for a reply.
     let inputStart = history.length;
     while (inputStart > 0 && history[inputStart - 1]!.role === 'user') inputStart--;
-    const seen = link.synced ? history.lastIndexOf(link.synced) : -1;
+    const seen = link.synced ? indexOfTurn(history, link.synced) : -1;
     // A synced turn compression has dropped: everything before the new input was synced.
     const from = link.synced ? (seen >= 0 ? seen + 1 : inputStart) : 0;
     const fresh = history.slice(from);
@@ -160,6 +191,18 @@ export class GeminiEngine implements Engine {
     const turns = input.filter(isUserInput).map(toContent).filter((c) => c.parts.length > 0);
     if (turns.length > 0) link.session.sendClientContent({ turns, turnComplete: true });
   }
+}
+
+/**
+ * Where `turn` is in `history`: by identity, or, for a session restored from the store (new
+ * objects, same turns), by content, looking from the end.
+ */
+function indexOfTurn(history: readonly ContextTurn[], turn: ContextTurn): number {
+  const same = history.lastIndexOf(turn);
+  if (same >= 0) return same;
+  const wanted = JSON.stringify(turn);
+  for (let i = history.length - 1; i >= 0; i--) if (JSON.stringify(history[i]) === wanted) return i;
+  return -1;
 }
 
 /** relive's ids for calls the upstream made, in order: the session issues one per call it was handed. */
