@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { OpenAIEngine } from '../engine/openai/openai-engine.js';
 import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
+import { sessionHandleStore } from '../engine/gemini/session-handle-store.js';
 import { createOpenAITranscriptionRecognizer } from '../media/stt/openai-transcription.js';
 import { createOpenAISpeechSynthesizer } from '../media/tts/openai-speech.js';
 import { loadScenario } from '../engine/scripted/scenario.js';
@@ -68,7 +69,7 @@ async function serve(argv: string[]): Promise<number> {
     choice.kind === 'openai'
       ? new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey, log: logger })
       : choice.kind === 'gemini'
-        ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey })
+        ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id) })
         : undefined;
   // The OpenAI-compatible server's own speech endpoints, when asked for, replace pocketsphinx and flite.
   const audio =

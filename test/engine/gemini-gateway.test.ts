@@ -183,3 +183,57 @@ describe('gateway across client reconnects', () => {
     }
   });
 });
+
+describe('gateway restarts', () => {
+  test('a relive restarted on its store resumes each session\'s upstream session through the stored upstream handle', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { SqliteStore } = await import('../../src/store/sqlite-store.js');
+    const { sessionHandleStore } = await import('../../src/engine/gemini/session-handle-store.js');
+    const dir = mkdtempSync(join(tmpdir(), 'relive-gateway-'));
+    const upstream = await startServer({ keepaliveIntervalMs: 0, vad: false });
+    const gatewayOn = async () => {
+      const store = SqliteStore.open(join(dir, 'relive.db'));
+      return startServer({
+        keepaliveIntervalMs: 0,
+        vad: false,
+        store,
+        engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway', handleStore: (id) => sessionHandleStore(store, id) }),
+      });
+    };
+    try {
+      const first = await gatewayOn();
+      const a = new Inbox();
+      const s1 = await sdk(first.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: {} }, callbacks: a.callbacks });
+      const id = a.messages[0]!.setupComplete!.sessionId!;
+      s1.sendClientContent({ turns: 'before the restart' });
+      await a.turnComplete();
+      const handle = (await a.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 2)).sessionResumptionUpdate!.newHandle!;
+      s1.close();
+      await a.waitClose();
+      await first.close();
+
+      const second = await gatewayOn();
+      try {
+        const b = new Inbox();
+        const s2 = await sdk(second.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: { handle } }, callbacks: b.callbacks });
+        s2.sendClientContent({ turns: 'after the restart' });
+        await b.turnComplete();
+        assert.equal(b.text(), 'You said: after the restart');
+        assert.equal((await detail(second.url, id)).engine?.upstream.lastRestore, 'handle');
+        const { sessions } = (await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] };
+        assert.equal(sessions.length, 1, 'the same upstream session, resumed');
+        const texts = (await detail(upstream.url, sessions[0]!.id)).context.map((t) => t.parts[0]!.text);
+        assert.deepEqual(texts, ['before the restart', 'You said: before the restart', 'after the restart', 'You said: after the restart']);
+        s2.close();
+        await b.waitClose();
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,6 +12,7 @@ import type { ContextPart, ContextTurn } from '../../session/context.js';
 import { isUserInput } from '../../session/context.js';
 import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
 import { UpstreamLink, type UpstreamOptions } from './upstream-link.js';
+import type { HandleStore } from '../../client/handle-store.js';
 
 export interface GeminiEngineOptions {
   /** Default https://generativelanguage.googleapis.com; another relive for tests. */
@@ -23,6 +24,11 @@ export interface GeminiEngineOptions {
   readonly model?: string;
   /** How long an upstream session outlives its client connection, waiting for a resume; default 2 min. */
   readonly releaseGraceMs?: number;
+  /**
+   * Where each session's upstream handle is kept (see sessionHandleStore: relive's own store), so
+   * a restarted relive resumes the upstream sessions; default memory only.
+   */
+  readonly handleStore?: (sessionId: string) => HandleStore;
 }
 
 export class GeminiEngine implements Engine {
@@ -34,6 +40,7 @@ export class GeminiEngine implements Engine {
   /** Links whose client connection ended, closed when their grace period runs out. */
   private readonly closing = new Map<string, NodeJS.Timeout>();
   private readonly releaseGraceMs: number;
+  private readonly handleStore: ((sessionId: string) => HandleStore) | undefined;
   private readonly options: UpstreamOptions;
 
   constructor(options: GeminiEngineOptions = {}) {
@@ -44,6 +51,7 @@ export class GeminiEngine implements Engine {
       model: options.model,
     };
     this.releaseGraceMs = options.releaseGraceMs ?? 120_000;
+    this.handleStore = options.handleStore;
   }
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
@@ -151,7 +159,7 @@ export class GeminiEngine implements Engine {
     this.closing.delete(id);
     let link = this.links.get(id);
     if (!link) {
-      link = UpstreamLink.open(request.config, this.options);
+      link = UpstreamLink.open(request.config, this.options, this.handleStore?.(id));
       this.links.set(id, link);
       link.then(
         (l) => this.links.get(id) === link && this.ready.set(id, l),
@@ -169,8 +177,9 @@ export class GeminiEngine implements Engine {
     let inputStart = history.length;
     while (inputStart > 0 && history[inputStart - 1]!.role === 'user') inputStart--;
     const seen = link.synced ? indexOfTurn(history, link.synced) : -1;
-    // A synced turn compression has dropped: everything before the new input was synced.
-    const from = link.synced ? (seen >= 0 ? seen + 1 : inputStart) : 0;
+    // A synced turn compression has dropped, or an upstream that began with the conversation in it:
+    // everything before the new input is there already.
+    const from = link.synced ? (seen >= 0 ? seen + 1 : inputStart) : link.hasContext ? inputStart : 0;
     const fresh = history.slice(from);
     if (fresh.length === 0) return;
     link.synced = history[history.length - 1];

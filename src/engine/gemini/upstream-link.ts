@@ -9,6 +9,7 @@ import type { LiveServerMessage } from '@google/genai';
 import { connectResilient } from '../../client/connect-resilient.js';
 import type { LifecycleEvent } from '../../client/events.js';
 import type { ResilientSession } from '../../client/resilient-session.js';
+import type { HandleStore } from '../../client/handle-store.js';
 import type { SessionConfig } from '../../session/config.js';
 import type { ContextTurn } from '../../session/context.js';
 
@@ -39,6 +40,8 @@ export class UpstreamLink {
   readonly unmatchedCallIds: string[] = [];
   /** relive's function call id → the upstream's. */
   readonly callIds = new Map<string, string>();
+  /** The upstream session began with the conversation already in it (resumed from a stored handle). */
+  hasContext = false;
   /** The upstream is inside a turn that relive stopped listening to (a barge-in): its end is skipped. */
   draining = false;
   readonly state: UpstreamState = { connections: 0, rotations: 0, reconnects: 0, lastRestore: undefined, closed: undefined };
@@ -47,9 +50,10 @@ export class UpstreamLink {
 
   private constructor(readonly session: ResilientSession) {}
 
-  static async open(config: SessionConfig, options: UpstreamOptions): Promise<UpstreamLink> {
+  static async open(config: SessionConfig, options: UpstreamOptions, handleStore?: HandleStore): Promise<UpstreamLink> {
     let link: UpstreamLink | undefined;
     const early: Item[] = [];
+    const earlyEvents: LifecycleEvent[] = [];
     const push = (item: Item): void => (link ? link.push(item) : void early.push(item));
     const session = await connectResilient({
       model: options.model ?? config.model,
@@ -62,14 +66,19 @@ export class UpstreamLink {
       apiKey: options.apiKey,
       baseUrl: options.baseUrl,
       apiVersion: options.apiVersion,
+      ...(handleStore ? { handleStore } : {}),
       callbacks: {
         onmessage: (message) => push({ kind: 'message', message }),
-        onevent: (event) => link?.observe(event),
+        onevent: (event) => (link ? link.observe(event) : void earlyEvents.push(event)),
         onclose: (e) => push({ kind: 'closed', code: e.code, reason: e.reason }),
       },
     });
     link = new UpstreamLink(session);
     link.state.connections = 1;
+    for (const event of earlyEvents) link.observe(event);
+    // A stored upstream handle (a relive restarted on its store) resumed, or the stored transcript
+    // seeded: the upstream already holds the conversation.
+    link.hasContext = link.state.lastRestore === 'handle' || link.state.lastRestore === 'transcript';
     for (const item of early) link.push(item);
     return link;
   }
