@@ -61,7 +61,7 @@ async function serve(argv: string[]): Promise<number> {
   // directory that cannot be made is an error to stop at.
   if (parsed.options.recordDir) mkdirSync(parsed.options.recordDir, { recursive: true });
   const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
-  const store = openStore(parsed.storeSpec);
+  const store = await openStore(parsed.storeSpec);
   const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
   const tokenizer = await loadTokenizer(parsed.tokenizer);
   const choice = parsed.engine;

@@ -47,7 +47,7 @@ Engine (the model behind the sessions; docs/engines.md):
   --upstream-model NAME   use this upstream model whatever the client asks for
 
 Sessions:
-  --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db) or memory (env RELIVE_STORE)
+  --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db), redis://HOST:PORT[/DB] or memory (env RELIVE_STORE)
   --secret SECRET         signs resumption handles (env RELIVE_SECRET); default a random one kept in the store
   --connection-lifetime S seconds a connection lasts (default 590)
   --goaway-notice S       seconds between goAway and the close (default 50)

@@ -1,6 +1,7 @@
 /**
- * The SessionStore contract (src/session/store.ts), run against every implementation, then what
- * only a file-backed store can show: durability, several nodes on one file, commit cost, WAL.
+ * The SessionStore contract (src/session/store.ts), run against every implementation (memory,
+ * SQLite, and Redis on a real redis-server this file starts), then what only a shared store can
+ * show: durability, several nodes on one file or one Redis, commit cost, WAL.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -9,16 +10,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
 import type { ContextTurn } from '../../src/session/context.js';
 import { FencedError, type Checkpoint, type NewSessionRecord, type SessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
+import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const tempDirs: string[] = [];
 after(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
+
+/** One redis-server for the whole file, started by the first test that needs it. */
+let redisServer: Promise<RedisServer> | undefined;
+after(async () => {
+  if (redisServer) await (await redisServer.catch(() => undefined))?.stop();
+});
+
+async function redisUrl(db = 0): Promise<string> {
+  redisServer ??= startRedisServer();
+  return `${(await redisServer).url}/${db}`;
+}
+
+/** A RedisStore on an emptied database. */
+async function freshRedisStore(db = 0): Promise<RedisStore> {
+  const url = await redisUrl(db);
+  const admin = new Redis(url);
+  try {
+    await admin.flushdb();
+  } finally {
+    await admin.quit();
+  }
+  return RedisStore.open(url);
+}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'relive-store-'));
@@ -379,6 +406,89 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
 
 contract('memory', async () => new MemoryStore());
 contract('sqlite', async () => SqliteStore.open(join(await tempDir(), 'nested', 'relive.db')));
+contract('redis', () => freshRedisStore());
+
+describe('RedisStore on a shared server', () => {
+  const open: SessionStore[] = [];
+  const node = async (): Promise<RedisStore> => {
+    const store = await RedisStore.open(await redisUrl());
+    open.push(store);
+    return store;
+  };
+  beforeEach(async () => {
+    open.push(await freshRedisStore());
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  test('two nodes see each other’s sessions, and the newer lease fences the older', async () => {
+    const nodeA = await node();
+    const nodeB = await node();
+    await sessionWith(nodeA, 's1', [user('a')]);
+    assert.deepEqual((await nodeB.load('s1', 2))?.history, [user('a')]);
+    assert.deepEqual((await nodeB.list(10)).map((r) => r.id), ['s1']);
+
+    // The session moves to node B; node A has not noticed yet.
+    const tokenB = await nodeB.acquireLease('s1');
+    assert.equal(tokenB, 2);
+    await assert.rejects(nodeA.commit({ sessionId: 's1', leaseToken: 1, newTurns: [model('from A')], checkpoint: checkpoint(3, 2) }), FencedError);
+    await assert.rejects(nodeA.detach('s1', 1, 9_000, 1_000, false), FencedError);
+    await assert.rejects(nodeA.end('s1', 1, 9_000), FencedError);
+    await assert.rejects(nodeA.rewind('s1', 1, 1), FencedError);
+    await nodeB.commit({ sessionId: 's1', leaseToken: tokenB, newTurns: [model('from B')], checkpoint: checkpoint(3, 2) });
+
+    assert.deepEqual((await nodeA.load('s1', 3))?.history, [user('a'), model('from B')]);
+    assert.equal((await nodeA.get('s1'))?.leaseToken, tokenB);
+    await nodeA.setMeta('handle-secret', 'k');
+    assert.equal(await nodeB.getMeta('handle-secret'), 'k');
+  });
+
+  test('concurrent lease takers get distinct tokens, and only the newest can write', async () => {
+    const nodes = await Promise.all([node(), node(), node()]);
+    await nodes[0]!.create(newRecord('s1'), checkpoint(1, 0));
+    const tokens = await Promise.all(nodes.flatMap((n) => [n.acquireLease('s1'), n.acquireLease('s1')]));
+    assert.deepEqual([...tokens].sort((a, b) => a - b), [2, 3, 4, 5, 6, 7]);
+    const results = await Promise.allSettled(
+      tokens.map((token, i) => nodes[i % 3]!.commit({ sessionId: 's1', leaseToken: token, newTurns: [user(`t${token}`)], checkpoint: checkpoint(2, 1) })),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.deepEqual((await nodes[1]!.load('s1', 2))?.history, [user('t7')]);
+  });
+
+  test('a session’s keys share one hash tag, so a cluster keeps them on one slot', async () => {
+    const store = await node();
+    await sessionWith(store, 'abc', [user('a')]);
+    const admin = new Redis(await redisUrl());
+    try {
+      const keys = (await admin.keys('relive:{abc}:*')).sort();
+      assert.deepEqual(keys, ['relive:{abc}:checkpoints', 'relive:{abc}:session', 'relive:{abc}:turncounts', 'relive:{abc}:turns']);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  test('an id expired and created again is listed once, and a stale index entry is cleaned up', async () => {
+    const store = await node();
+    await sessionWith(store, 's1', [user('old')]);
+    await store.detach('s1', 1, 1_000, 0, false);
+    assert.equal(await store.expire(2_000), 1);
+    await sessionWith(store, 's1', [user('new')]);
+    assert.deepEqual((await store.list(10)).map((r) => r.id), ['s1']);
+    assert.equal((await store.get('s1'))?.leaseToken, 1);
+    assert.equal(await store.expire(2_000), 0);
+    assert.deepEqual((await store.list(10)).map((r) => r.id), ['s1']);
+  });
+
+  test('the database number in the URL keeps stores apart', async () => {
+    const db0 = await node();
+    const db1 = await freshRedisStore(1);
+    open.push(db1);
+    await db0.create(newRecord('s1'), checkpoint(1, 0));
+    assert.equal(await db1.get('s1'), undefined);
+    assert.deepEqual(await db1.list(10), []);
+  });
+});
 
 describe('SqliteStore on a file', () => {
   let path: string;
@@ -476,7 +586,7 @@ describe('SqliteStore on a file', () => {
 
 describe('openStore', () => {
   test('memory gives a MemoryStore', async () => {
-    const store = openStore('memory');
+    const store = await openStore('memory');
     assert.ok(store instanceof MemoryStore);
     await store.close();
   });
@@ -484,7 +594,7 @@ describe('openStore', () => {
   test('sqlite:PATH and a bare path give a SqliteStore on that file', async () => {
     const dir = await tempDir();
     for (const spec of [`sqlite:${join(dir, 'a', 'x.db')}`, join(dir, 'b', 'y.db')]) {
-      const store = openStore(spec);
+      const store = await openStore(spec);
       assert.ok(store instanceof SqliteStore);
       await store.close();
     }
@@ -496,10 +606,28 @@ describe('openStore', () => {
     assert.equal(DEFAULT_STORE_SPEC, 'sqlite:./.relive/relive.db');
   });
 
-  test('an unknown scheme or an empty spec is refused with a clear error', () => {
-    assert.throws(() => openStore('redis://localhost:6379'), /unknown scheme "redis".*supported: memory, sqlite:PATH/);
-    assert.throws(() => openStore('sqlite:'), /names no file/);
-    assert.throws(() => openStore(' '), /empty spec/);
+  test('an unknown scheme or an empty spec is refused with a clear error', async () => {
+    await assert.rejects(openStore('postgres://localhost:5432'), /unknown scheme "postgres".*supported: memory, sqlite:PATH, redis:\/\/HOST:PORT/);
+    await assert.rejects(openStore('sqlite:'), /names no file/);
+    await assert.rejects(openStore(' '), /empty spec/);
+  });
+
+  test('redis://HOST:PORT gives a RedisStore on that server', async () => {
+    const store = await openStore(await redisUrl());
+    try {
+      assert.ok(store instanceof RedisStore);
+      await store.setMeta('probe', 'yes');
+      assert.equal(await store.getMeta('probe'), 'yes');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('an unreachable Redis fails fast with a clear error', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await assert.rejects(openStore(`redis://127.0.0.1:${port}`), new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}`));
+    assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
   });
 });
 

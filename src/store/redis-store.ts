@@ -1,0 +1,395 @@
+/**
+ * SessionStore on Redis (ioredis), for several nodes sharing sessions (`--store redis://HOST:PORT[/DB]`).
+ *
+ * Key layout. A session's keys share the hash tag `{<id>}`, so a Redis Cluster keeps them on one
+ * slot and every per-session write is one Lua script over that slot's keys only:
+ *   relive:{<id>}:session      hash: the SessionRecord fields, plus `order` (creation number)
+ *   relive:{<id>}:turns        hash: log index → turn JSON (the append-only log)
+ *   relive:{<id>}:checkpoints  hash: seq → checkpoint JSON
+ *   relive:{<id>}:turncounts   hash: seq → turnCount (read by commit without parsing a checkpoint)
+ * Outside any session's slot:
+ *   relive:sessions            zset of `<order, 16 digits>:<id>` scored by createdAt (list, expire, releaseOrphans)
+ *   relive:created             counter handing out creation numbers (list's tie-break, like SQLite's rowid)
+ *   relive:meta                hash of meta values
+ *
+ * Every write runs as one script that first checks the lease token and the log's continuity and
+ * returns a marker instead of writing when a check fails, so a rejected write changes nothing and
+ * a stale token raises FencedError exactly where the other stores do. The index is written apart
+ * from the session (it lives on another slot): `create` indexes a session after creating it, and an
+ * index entry names one incarnation of an id (its creation number), so an entry left behind by an
+ * expired session is recognised as stale and skipped (`list`) or removed (`expire`).
+ *
+ * Durability is Redis's: a resolved commit is in the server's memory; whether it survives a
+ * server crash depends on the server's persistence settings (appendonly/appendfsync).
+ */
+import { Redis } from 'ioredis';
+import type { ContextTurn } from '../session/context.js';
+import { FencedError, type Checkpoint, type CommitRequest, type NewSessionRecord, type SessionRecord, type SessionStore } from '../session/store.js';
+import { assertContinues, assertFirstCheckpoint } from './store-checks.js';
+
+const PREFIX = 'relive:';
+const INDEX_KEY = `${PREFIX}sessions`;
+const CREATED_KEY = `${PREFIX}created`;
+const META_KEY = `${PREFIX}meta`;
+
+/** How long `open` waits for the server before giving up. */
+const CONNECT_TIMEOUT_MS = 2_000;
+
+/** KEYS of every per-session script: session, turns, checkpoints, turncounts. */
+function keysOf(sessionId: string): [string, string, string, string] {
+  const base = `${PREFIX}{${sessionId}}:`;
+  return [`${base}session`, `${base}turns`, `${base}checkpoints`, `${base}turncounts`];
+}
+
+/** Reads checkpoint ARGV[n] and its history [firstTurn, turnCount): false, or {checkpointJson, turn…}. */
+const READ_CHECKPOINT_LUA = `
+local function read_checkpoint(seq)
+  local json = redis.call('HGET', KEYS[3], seq)
+  if not json then return false end
+  local cp = cjson.decode(json)
+  local out = {json}
+  local first = tonumber(cp.firstTurn) or 0
+  for i = first, tonumber(cp.turnCount) - 1 do
+    local turn = redis.call('HGET', KEYS[2], tostring(i))
+    if turn then out[#out + 1] = turn end
+  end
+  return out
+end
+`;
+
+const SCRIPTS = {
+  // ARGV: order, principal, model, createdAt, connectedMs, videoSeen, seq, turnCount, checkpointJson
+  reliveCreate: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[1], 'order', ARGV[1], 'principal', ARGV[2], 'model', ARGV[3], 'created_at', ARGV[4],
+  'connected_ms', ARGV[5], 'video_seen', ARGV[6], 'status', 'open', 'lease_token', 1, 'latest_seq', ARGV[7], 'max_seq', ARGV[7])
+redis.call('HSET', KEYS[3], ARGV[7], ARGV[9])
+redis.call('HSET', KEYS[4], ARGV[7], ARGV[8])
+return 'OK'
+`,
+  reliveAcquire: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
+redis.call('HDEL', KEYS[1], 'last_detached_at')
+return redis.call('HINCRBY', KEYS[1], 'lease_token', 1)
+`,
+  // ARGV: leaseToken, seq, turnCount, firstTurn, checkpointJson, turn…
+  reliveCommit: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
+local s = redis.call('HMGET', KEYS[1], 'lease_token', 'latest_seq', 'max_seq')
+local lease, latest, maxseq = tonumber(s[1]), tonumber(s[2]), tonumber(s[3])
+if lease > tonumber(ARGV[1]) then return 'FENCED' end
+local latestTurns = tonumber(redis.call('HGET', KEYS[4], s[2]) or '0')
+local seq, turnCount, firstTurn = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local n = #ARGV - 5
+local start = turnCount - n
+local droppedGap = start > latestTurns and start == firstTurn
+if seq <= math.max(latest, maxseq) or (start ~= latestTurns and not droppedGap) then
+  return {'CONTINUITY', latest, latestTurns, maxseq}
+end
+for i = 1, n do redis.call('HSET', KEYS[2], tostring(start + i - 1), ARGV[5 + i]) end
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[5])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'latest_seq', ARGV[2], 'max_seq', tostring(math.max(maxseq, seq)))
+return 'OK'
+`,
+  // ARGV: leaseToken, seq
+  reliveRewind: `${READ_CHECKPOINT_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local s = redis.call('HMGET', KEYS[1], 'lease_token', 'latest_seq')
+if tonumber(s[1]) > tonumber(ARGV[1]) then return 'FENCED' end
+local target = redis.call('HGET', KEYS[4], ARGV[2])
+if not target then return false end
+if ARGV[2] ~= s[2] then
+  local seq, keep = tonumber(ARGV[2]), tonumber(target)
+  local logLength = tonumber(redis.call('HGET', KEYS[4], s[2]) or '0')
+  for _, later in ipairs(redis.call('HKEYS', KEYS[4])) do
+    if tonumber(later) > seq then redis.call('HDEL', KEYS[3], later); redis.call('HDEL', KEYS[4], later) end
+  end
+  for i = keep, logLength - 1 do redis.call('HDEL', KEYS[2], tostring(i)) end
+  redis.call('HSET', KEYS[1], 'latest_seq', ARGV[2])
+end
+return read_checkpoint(ARGV[2])
+`,
+  // ARGV: seq
+  reliveLoad: `${READ_CHECKPOINT_LUA}
+return read_checkpoint(ARGV[1])
+`,
+  // ARGV: leaseToken, at, connectedMsAdded, videoSeen
+  reliveDetach: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
+if tonumber(redis.call('HGET', KEYS[1], 'lease_token')) > tonumber(ARGV[1]) then return 'FENCED' end
+redis.call('HSET', KEYS[1], 'last_detached_at', ARGV[2])
+redis.call('HINCRBYFLOAT', KEYS[1], 'connected_ms', ARGV[3])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'video_seen', 1) end
+return 'OK'
+`,
+  // ARGV: leaseToken, at
+  reliveEnd: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
+if tonumber(redis.call('HGET', KEYS[1], 'lease_token')) > tonumber(ARGV[1]) then return 'FENCED' end
+redis.call('HSET', KEYS[1], 'status', 'ended', 'last_detached_at', ARGV[2])
+return 'OK'
+`,
+  // ARGV: order, at
+  reliveReleaseOrphan: `
+if redis.call('HGET', KEYS[1], 'order') ~= ARGV[1] then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'last_detached_at') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'last_detached_at', ARGV[2])
+return 1
+`,
+  // ARGV: order, detachedBefore
+  reliveExpireOne: `
+if redis.call('HGET', KEYS[1], 'order') ~= ARGV[1] then return 'STALE' end
+local detached = redis.call('HGET', KEYS[1], 'last_detached_at')
+if not detached or tonumber(detached) >= tonumber(ARGV[2]) then return 'KEEP' end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+return 'DELETED'
+`,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/** An index member: the creation number, zero-padded so ties on createdAt sort by it, then the id. */
+function memberOf(order: string, sessionId: string): string {
+  return `${order.padStart(16, '0')}:${sessionId}`;
+}
+
+function parseMember(member: string): { order: string; sessionId: string } {
+  const colon = member.indexOf(':');
+  return { order: String(Number(member.slice(0, colon))), sessionId: member.slice(colon + 1) };
+}
+
+export class RedisStore implements SessionStore {
+  /**
+   * Connects to `url` (`redis://HOST:PORT[/DB]`). Fails within a few seconds, with the address in
+   * the message, when the server cannot be reached.
+   */
+  static async open(url: string): Promise<RedisStore> {
+    let connected = false;
+    let lastError: Error | undefined;
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // While opening, one attempt; once connected, reconnect with a capped backoff.
+      retryStrategy: (times) => (connected ? Math.min(times * 100, 2_000) : null),
+      maxRetriesPerRequest: 3,
+    });
+    redis.on('error', (error: Error) => {
+      lastError = error;
+    });
+    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 4, lua });
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (error) {
+      redis.disconnect();
+      const reason = error instanceof Error ? error.message : String(lastError ?? error);
+      throw new Error(`store: cannot reach Redis at ${redactUrl(url)}: ${reason}`);
+    }
+    connected = true;
+    return new RedisStore(redis);
+  }
+
+  private closed = false;
+
+  private constructor(private readonly redis: Redis) {}
+
+  async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
+    assertFirstCheckpoint(record.id, first);
+    this.assertOpen();
+    const order = String(await this.redis.incr(CREATED_KEY));
+    const result = await this.script('reliveCreate', record.id, [
+      order,
+      record.principal,
+      record.model,
+      record.createdAt,
+      record.connectedMs,
+      record.videoSeen ? 1 : 0,
+      first.seq,
+      first.turnCount,
+      JSON.stringify(first),
+    ]);
+    if (result === 'EXISTS') throw new Error(`session ${record.id} already exists`);
+    // Indexed after it exists: a session is never found in the index before it can be read.
+    await this.redis.zadd(INDEX_KEY, record.createdAt, memberOf(order, record.id));
+  }
+
+  async get(sessionId: string): Promise<SessionRecord | undefined> {
+    this.assertOpen();
+    const fields = await this.redis.hgetall(keysOf(sessionId)[0]);
+    return recordFrom(sessionId, fields);
+  }
+
+  async acquireLease(sessionId: string): Promise<number> {
+    const result = await this.script('reliveAcquire', sessionId, []);
+    if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
+    return Number(result);
+  }
+
+  async commit(request: CommitRequest): Promise<void> {
+    const { sessionId, checkpoint, newTurns } = request;
+    const result = await this.script('reliveCommit', sessionId, [
+      request.leaseToken,
+      checkpoint.seq,
+      checkpoint.turnCount,
+      checkpoint.firstTurn ?? 0,
+      JSON.stringify(checkpoint),
+      ...newTurns.map((turn) => JSON.stringify(turn)),
+    ]);
+    if (result === 'OK') return;
+    if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
+    if (result === 'FENCED') throw new FencedError(sessionId);
+    if (Array.isArray(result) && result[0] === 'CONTINUITY') {
+      // The same check the other stores run, on the values the script saw: it throws their message.
+      assertContinues(request, Number(result[1]), Number(result[2]), Number(result[3]));
+    }
+    throw new Error(`session ${sessionId}: unexpected reply from Redis to commit: ${JSON.stringify(result)}`);
+  }
+
+  async rewind(sessionId: string, seq: number, leaseToken: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {
+    const result = await this.script('reliveRewind', sessionId, [leaseToken, seq]);
+    if (result === 'FENCED') throw new FencedError(sessionId);
+    return loadedFrom(result);
+  }
+
+  async load(sessionId: string, seq: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {
+    return loadedFrom(await this.script('reliveLoad', sessionId, [seq]));
+  }
+
+  async detach(sessionId: string, leaseToken: number, at: number, connectedMsAdded: number, videoSeen: boolean): Promise<void> {
+    this.fenced(sessionId, await this.script('reliveDetach', sessionId, [leaseToken, at, connectedMsAdded, videoSeen ? 1 : 0]));
+  }
+
+  async end(sessionId: string, leaseToken: number, at: number): Promise<void> {
+    // An ended session is over even if its connection's detach never arrives (a crash): dating it
+    // here lets expire() remove it like any detached session.
+    this.fenced(sessionId, await this.script('reliveEnd', sessionId, [leaseToken, at]));
+  }
+
+  async list(limit: number): Promise<SessionRecord[]> {
+    this.assertOpen();
+    const wanted = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : limit > 0 ? Number.MAX_SAFE_INTEGER : 0;
+    const out: SessionRecord[] = [];
+    const page = 200;
+    // Pages of the index, newest first; stale entries (an expired incarnation) are skipped.
+    for (let start = 0; out.length < wanted; start += page) {
+      const members = await this.redis.zrevrange(INDEX_KEY, start, start + page - 1);
+      if (members.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const member of members) pipeline.hgetall(keysOf(parseMember(member).sessionId)[0]);
+      const replies = (await pipeline.exec()) ?? [];
+      members.forEach((member, i) => {
+        const { order, sessionId } = parseMember(member);
+        const [error, fields] = replies[i] ?? [null, {}];
+        if (error) throw error;
+        const data = fields as Record<string, string>;
+        if (data.order !== order || out.length >= wanted) return;
+        const record = recordFrom(sessionId, data);
+        if (record) out.push(record);
+      });
+      if (members.length < page) break;
+    }
+    return out;
+  }
+
+  async releaseOrphans(at: number): Promise<number> {
+    let released = 0;
+    for (const member of await this.indexMembers()) {
+      const { order, sessionId } = parseMember(member);
+      released += Number(await this.script('reliveReleaseOrphan', sessionId, [order, at]));
+    }
+    return released;
+  }
+
+  async expire(detachedBefore: number): Promise<number> {
+    let removed = 0;
+    for (const member of await this.indexMembers()) {
+      const { order, sessionId } = parseMember(member);
+      const result = await this.script('reliveExpireOne', sessionId, [order, detachedBefore]);
+      if (result === 'KEEP') continue;
+      // Deleted now, or an entry of an incarnation deleted earlier: either way it names nothing.
+      await this.redis.zrem(INDEX_KEY, member);
+      if (result === 'DELETED') removed++;
+    }
+    return removed;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    this.assertOpen();
+    return (await this.redis.hget(META_KEY, key)) ?? undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.assertOpen();
+    await this.redis.hset(META_KEY, key, value);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  private async indexMembers(): Promise<string[]> {
+    this.assertOpen();
+    return this.redis.zrange(INDEX_KEY, '0', '-1');
+  }
+
+  private async script(name: ScriptName, sessionId: string, args: (string | number)[]): Promise<unknown> {
+    this.assertOpen();
+    const fn = (this.redis as unknown as Record<ScriptName, ScriptFn>)[name];
+    return fn.call(this.redis, ...keysOf(sessionId), ...args.map(String));
+  }
+
+  private fenced(sessionId: string, result: unknown): void {
+    if (result === 'OK') return;
+    if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
+    if (result === 'FENCED') throw new FencedError(sessionId);
+    throw new Error(`session ${sessionId}: unexpected reply from Redis: ${JSON.stringify(result)}`);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the store is closed');
+  }
+}
+
+/** A script's checkpoint reply (false/null, or {checkpointJson, turn…}) as what load/rewind return. */
+function loadedFrom(result: unknown): { checkpoint: Checkpoint; history: ContextTurn[] } | undefined {
+  if (!Array.isArray(result) || result.length === 0) return undefined;
+  const [checkpointJson, ...turns] = result as string[];
+  return { checkpoint: JSON.parse(checkpointJson!) as Checkpoint, history: turns.map((json) => JSON.parse(json) as ContextTurn) };
+}
+
+function recordFrom(sessionId: string, fields: Record<string, string>): SessionRecord | undefined {
+  if (fields.order === undefined) return undefined;
+  return {
+    id: sessionId,
+    principal: fields.principal ?? '',
+    model: fields.model ?? '',
+    createdAt: Number(fields.created_at),
+    lastDetachedAt: fields.last_detached_at === undefined ? undefined : Number(fields.last_detached_at),
+    connectedMs: Number(fields.connected_ms),
+    videoSeen: fields.video_seen === '1',
+    status: fields.status === 'ended' ? 'ended' : 'open',
+    leaseToken: Number(fields.lease_token),
+    latestSeq: Number(fields.latest_seq),
+    maxSeq: Number(fields.max_seq),
+  };
+}
+
+/** The URL without its password, for error messages. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
