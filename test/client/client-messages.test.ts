@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
-  GoogleGenAI,
   type LiveSendClientContentParameters,
   type LiveSendRealtimeInputParameters,
   type LiveSendToolResponseParameters,
   type Session,
 } from '@google/genai';
-import { WebSocketServer, type WebSocket } from 'ws';
 import {
   audioSeconds,
   base64ByteLength,
@@ -19,45 +15,23 @@ import {
   realtimeInputMessage,
   toolResponseMessage,
 } from '../../src/client/client-messages.js';
+import { SdkRecorder } from '../helpers/sdk-recorder.js';
 
-/** Records every text frame the real SDK sends on one session; answers setup so connect() resolves. */
-class SdkRecorder {
-  private server!: WebSocketServer;
-  private port = 0;
-  private readonly waiting: ((ws: WebSocket) => void)[] = [];
+/** The frames `act` made the SDK send after setup, on a TEXT session. */
+class SessionFrames {
+  private readonly recorder = new SdkRecorder();
 
-  async start(): Promise<void> {
-    this.server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await once(this.server, 'listening');
-    this.port = (this.server.address() as AddressInfo).port;
-    this.server.on('connection', (ws) => this.waiting.shift()?.(ws));
+  start(): Promise<void> {
+    return this.recorder.start();
   }
 
-  async stop(): Promise<void> {
-    for (const ws of this.server.clients) ws.terminate();
-    await new Promise((resolve) => this.server.close(resolve));
+  stop(): Promise<void> {
+    return this.recorder.stop();
   }
 
-  /** The frames `act` made the SDK send, after setup. */
   async capture(act: (s: Session) => void): Promise<string[]> {
-    const frames: string[] = [];
-    const closed = new Promise<void>((resolve) => {
-      this.waiting.push((ws) => {
-        ws.on('message', (data) => {
-          frames.push(String(data));
-          if (frames.length === 1) ws.send(JSON.stringify({ setupComplete: {} }));
-        });
-        ws.on('close', () => resolve());
-      });
-    });
-    const ai = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: `http://127.0.0.1:${this.port}`, apiVersion: 'v1beta' } });
-    const session = await ai.live.connect({ model: 'gemini-live-2.5-flash-preview', config: { responseModalities: ['TEXT' as never] }, callbacks: { onmessage() {} } });
-    try {
-      act(session);
-    } finally {
-      session.close();
-    }
-    await closed; // the close frame follows every frame sent before it
+    const { frames, error } = await this.recorder.capture('gemini-live-2.5-flash-preview', { responseModalities: ['TEXT' as never] }, act);
+    if (error) throw error;
     return frames.slice(1);
   }
 
@@ -67,7 +41,7 @@ class SdkRecorder {
   }
 }
 
-const rec = new SdkRecorder();
+const rec = new SessionFrames();
 before(() => rec.start());
 after(() => rec.stop());
 

@@ -4,33 +4,11 @@ import { test } from 'node:test';
 import { ScriptedEngine } from '../../src/engine/scripted/scripted-engine.js';
 import type { Setup } from '../../src/protocol/client-schema.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { resolveConfig } from '../../src/session/config.js';
-import { newSessionId } from '../../src/session/ids.js';
-import { LiveSession } from '../../src/session/live-session.js';
-import { DEFAULT_TOKEN_RATES } from '../../src/session/tokens.js';
-import { createO200kTokenizer } from '../../src/tokenizer/o200k.js';
-import { Recorder } from './recorder.js';
+import { sessionUnderTest } from './session-under-test.js';
 
 function voiced(setup: Partial<Setup> = {}) {
   const clock = new ManualClock();
-  const resolved = resolveConfig(
-    { model: 'models/gemini-live-2.5-flash-preview', generationConfig: { responseModalities: ['TEXT'] }, inputAudioTranscription: {}, ...setup },
-    { unknownModels: 'accept', apiVersion: 'v1beta' },
-  );
-  if (!resolved.ok) throw new Error(resolved.detail);
-  const session = new LiveSession(newSessionId(), resolved.config, {
-    engine: new ScriptedEngine({ clock }),
-    speech: undefined,
-    audioChunkMs: 100,
-    clock,
-    strict: false,
-    log: { info: () => undefined, warn: () => undefined },
-    tokenizer: createO200kTokenizer(),
-    tokenRates: DEFAULT_TOKEN_RATES,
-    preambleTokens: 0,
-  });
-  const out = new Recorder();
-  session.attach(out);
+  const { session, out } = sessionUnderTest(new ScriptedEngine({ clock }), { inputAudioTranscription: {}, ...setup }, clock);
   session.enableVoiceDetection();
   return { session, out };
 }
