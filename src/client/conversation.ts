@@ -42,6 +42,8 @@ export class Conversation {
       this.userTexts.push(ri.text);
       this.awaitingReply = true;
     }
+    // Manual activity detection: the end of the user's activity asks for the reply.
+    if (ri?.activityEnd) this.awaitingReply = true;
     const tr = wire.toolResponse as { functionResponses?: { id?: string; willContinue?: boolean }[] } | undefined;
     for (const fr of tr?.functionResponses ?? []) if (fr.id && !fr.willContinue) this.pendingCalls.delete(fr.id);
   }

@@ -82,8 +82,9 @@ export const msg = {
     const part: ServerPart = thought ? { text, thought: true } : { text };
     return { serverContent: { modelTurn: { parts: [part] } } };
   },
-  audio(pcmBase64: string): ServerMessage {
-    return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: OUTPUT_AUDIO_MIME, data: pcmBase64 } }] } } };
+  /** `mimeType` other than relive's own output format only for a model's own speech relayed as it came. */
+  audio(pcmBase64: string, mimeType = OUTPUT_AUDIO_MIME): ServerMessage {
+    return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType, data: pcmBase64 } }] } } };
   },
   outputTranscription(text: string): ServerMessage {
     return { serverContent: { outputTranscription: text ? { text } : {} } };

@@ -308,6 +308,7 @@ export class Connection {
     this.voice = new VoiceInput(session, {
       ...this.ctx.voice,
       transcribeForEngine: this.ctx.engine.needsTranscripts === true,
+      engineTranscribes: this.ctx.engine.hear !== undefined,
       log: this.ctx.log,
       observeLag: (s) => this.ctx.metrics.ingestLag.observe(s),
     });
@@ -354,6 +355,7 @@ export class Connection {
       if (blob?.data && (mime.startsWith('audio/') || mime === '')) voice.push(blob.data, mime, this.frameArrivedAt);
     }
     if (ri.audioStreamEnd) voice.flush();
+    if (ri.activityEnd) voice.endActivity();
   }
 
   /**

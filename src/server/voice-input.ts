@@ -19,6 +19,8 @@ export interface VoiceDeps {
   readonly recognizer: SpeechRecognizer | undefined;
   /** The engine cannot hear audio: transcribe every session's speech for it. */
   readonly transcribeForEngine: boolean;
+  /** The engine hears the audio and transcribes it itself (the gateway): no recognizer at all. */
+  readonly engineTranscribes?: boolean;
   readonly log: CoreLogger;
   /** How long a turn waits after end of speech for the recognizer's text (pocketsphinx needs 0.5–1.2 s). */
   readonly transcriptWaitMs: number;
@@ -37,8 +39,8 @@ export class VoiceInput {
   /** Streams open at the first audio: a text-only session costs nothing here. */
   private opened = false;
   private speechStartMs: number | undefined;
-  /** A turn waiting for its transcript: the speech it holds and the text gathered so far. */
-  private pending: { seconds: number; texts: string[]; timer: NodeJS.Timeout } | undefined;
+  /** A turn waiting for its transcript: the text gathered so far, and how the turn goes with it. */
+  private pending: { texts: string[]; timer: NodeJS.Timeout; commit: (transcript: string | undefined) => void } | undefined;
   private closed = false;
 
   constructor(
@@ -56,9 +58,10 @@ export class VoiceInput {
     }
     // A recognizer process costs ~110 MB: only for sessions that asked for input transcription,
     // or whose engine reads text only.
-    if (recognizer && (config.inputTranscription || this.deps.transcribeForEngine)) {
+    if (recognizer && !this.deps.engineTranscribes && (config.inputTranscription || this.deps.transcribeForEngine)) {
       this.recognition = recognizer.open();
       this.recognition?.onText((text) => this.onText(text));
+      if (this.recognition) this.session.expectTranscripts();
     }
   }
 
@@ -85,8 +88,29 @@ export class VoiceInput {
     this.chain = this.chain.then(() => {
       if (this.closed) return;
       if (this.speechStartMs !== undefined && this.vadStream) this.speechEnded(this.vadStream.positionMs);
-      this.recognition?.write(new Int16Array(INPUT_SAMPLE_RATE));
+      this.finishUtterance();
     });
+  }
+
+  /**
+   * activityEnd (manual mode): the client says the utterance is over, and may send no more audio
+   * for a while, so the recognizer is told now instead of waiting for silence that never comes.
+   */
+  endActivity(): void {
+    this.chain = this.chain.then(() => {
+      if (this.closed || !this.recognition) return;
+      this.commitPending();
+      this.finishUtterance();
+      this.awaitTranscript((transcript) => this.session.activityTranscribed(transcript));
+    });
+  }
+
+  private finishUtterance(): void {
+    const recognition = this.recognition;
+    if (!recognition) return;
+    // A recognizer that finds utterance ends in the audio (pocketsphinx) needs silence to find this one.
+    if (recognition.endOfSpeech) recognition.endOfSpeech();
+    else recognition.write(new Int16Array(INPUT_SAMPLE_RATE));
   }
 
   close(): void {
@@ -129,8 +153,12 @@ export class VoiceInput {
     }
     this.commitPending();
     this.recognition?.endOfSpeech?.();
+    this.awaitTranscript((transcript) => this.session.speechEnded(seconds, transcript));
+  }
+
+  private awaitTranscript(commit: (transcript: string | undefined) => void): void {
     const timer = setTimeout(() => this.commitPending(), this.deps.transcriptWaitMs);
-    this.pending = { seconds, texts: [], timer };
+    this.pending = { texts: [], timer, commit };
   }
 
   private onText(text: string): void {
@@ -150,7 +178,7 @@ export class VoiceInput {
     this.pending = undefined;
     clearTimeout(pending.timer);
     const transcript = pending.texts.join(' ').trim();
-    this.session.speechEnded(pending.seconds, transcript || undefined);
+    pending.commit(transcript || undefined);
   }
 
   private resampler(rate: number): Promise<Pcm16Resampler> {

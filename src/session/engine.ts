@@ -28,7 +28,33 @@ export type EngineEvent =
   /** The model fails the connection, e.g. a scripted 1011. */
   | { readonly type: 'fail'; readonly close: CloseSpec }
   /** What the backend counted for this generation, when it reports it: usageMetadata uses it over relive's estimate. */
-  | { readonly type: 'usage'; readonly promptTokens: number; readonly responseTokens: number };
+  | { readonly type: 'usage'; readonly promptTokens: number; readonly responseTokens: number }
+  /**
+   * The model's own speech (a native-audio model behind the gateway): base64 PCM16, sent to the
+   * client as it is instead of being synthesized from text. AUDIO modality only.
+   */
+  | { readonly type: 'audio'; readonly data: string; readonly mimeType: string }
+  /** What the model's own speech says (its output transcription): the spoken turn's words in the history. */
+  | { readonly type: 'outputTranscript'; readonly text: string };
+
+/** Who is heard, for an engine that hears realtime input itself (`Engine.hear`). */
+export interface Listener {
+  readonly sessionId: string;
+  readonly config: SessionConfig;
+  /**
+   * What the engine made of the user's speech, whenever it knows (during the speech or after
+   * the turn): the session keeps it as the speech's transcript and sends it as
+   * inputTranscription when asked for. Pieces concatenate as they do on the wire.
+   */
+  transcribed(text: string): void;
+}
+
+/** Realtime input for an engine that hears it itself (`Engine.hear`). */
+export type HeardInput =
+  | { readonly type: 'audio'; readonly data: string; readonly mimeType: string }
+  | { readonly type: 'video'; readonly data: string; readonly mimeType: string }
+  /** The user began speaking: relive's voice detector, or the client's activityStart in manual mode. */
+  | { readonly type: 'activityStart' };
 
 export interface Engine {
   readonly name: string;
@@ -37,6 +63,13 @@ export interface Engine {
    * for inputTranscription (the OpenAI-compatible cascade, the gateway's text upstream).
    */
   readonly needsTranscripts?: boolean;
+  /**
+   * The engine hears the user's audio and sees their video itself, as it arrives (the gateway
+   * forwards it to a model that listens). relive still decides where turns end; a generation
+   * then answers what was heard. Such an engine reports its own input transcripts
+   * (`listener.transcribed`), so relive runs no speech recognizer for its sessions.
+   */
+  hear?(listener: Listener, input: HeardInput): void;
   /** Streams one generation. Stops promptly when `signal` aborts (barge-in). */
   generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
   /** The session's connection ended: let go of what is held for it. */

@@ -7,7 +7,7 @@
 import type { CloseSpec } from '../protocol/close-codes.js';
 import { msg, type ServerMessage } from '../protocol/server-messages.js';
 import type { SessionConfig } from './config.js';
-import type { ContextPart, ContextTurn } from './context.js';
+import { base64ByteLength, pcmBytesPerSecond, type ContextPart, type ContextTurn } from './context.js';
 import type { Engine } from './engine.js';
 import { newFunctionCallId } from './ids.js';
 import { Speaker } from './speaker.js';
@@ -50,6 +50,9 @@ export class Generation {
   private readonly controller = new AbortController();
   private readonly parts: ContextPart[] = [];
   private speaker: Speaker | undefined;
+  /** The engine's own speech sent so far (a native-audio model), and the words it carries. */
+  private nativeSeconds = 0;
+  private nativeTranscript = '';
   private contentSent = 0;
   private truncated = false;
   /** Calls issued by this generation, blocking or not. */
@@ -83,6 +86,10 @@ export class Generation {
     // Copies: the history must not change if this generation's last text part grows later.
     const parts = this.parts.map((p) => ({ ...p }));
     if (spoken) parts.unshift({ kind: 'audio', seconds: spoken.seconds, transcript: spoken.transcript });
+    if (this.nativeSeconds > 0) {
+      const transcript = this.nativeTranscript.trim();
+      parts.unshift(transcript ? { kind: 'audio', seconds: this.nativeSeconds, transcript } : { kind: 'audio', seconds: this.nativeSeconds });
+    }
     return parts;
   }
 
@@ -103,22 +110,28 @@ export class Generation {
       return true;
     };
     const stopped = (): GenerationOutcome => ({ kind: this.truncated ? 'truncated' : 'aborted' });
-    if (this.config.modality === 'AUDIO') {
-      if (!this.deps.speech) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
+    const audio = this.config.modality === 'AUDIO';
+    // An engine that hears audio may also speak (a native-audio model): its text is synthesized
+    // only if it sends text, so a synthesizer is required only then.
+    const speaker = (): Speaker | undefined => {
+      if (!audio || this.speaker) return this.speaker;
+      if (!this.deps.speech) throw new MissingSynthesizer();
       this.speaker = new Speaker(
         this.deps.speech,
         { send, ready: () => this.out.ready() },
         { voice: this.config.voice, chunkMs: this.deps.audioChunkMs, transcription: this.config.outputTranscription },
         signal,
       );
-    }
+      return this.speaker;
+    };
+    if (audio && !this.deps.engine.hear && !this.deps.speech) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
     try {
       for await (const event of this.deps.engine.generate({ sessionId: this.sessionId, config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
         if (signal.aborted) return stopped();
         switch (event.type) {
           case 'text':
-            if (this.speaker) {
-              this.speaker.push(event.text);
+            if (audio) {
+              speaker()!.push(event.text);
             } else {
               await this.out.ready();
               // Only what went out is history: a barge-in may land during the wait above.
@@ -155,6 +168,19 @@ export class Generation {
           case 'usage':
             this.usage = { promptTokens: event.promptTokens, responseTokens: event.responseTokens };
             break;
+          case 'audio': {
+            if (!audio) break;
+            await this.out.ready();
+            // Only what went out is history, as with synthesized speech.
+            if (!send(msg.audio(event.data, event.mimeType))) return stopped();
+            this.nativeSeconds += base64ByteLength(event.data) / pcmBytesPerSecond(event.mimeType);
+            break;
+          }
+          case 'outputTranscript':
+            if (!audio || event.text.length === 0) break;
+            if (this.config.outputTranscription && !send(msg.outputTranscription(event.text))) return stopped();
+            this.nativeTranscript += event.text;
+            break;
           default: {
             const never: never = event;
             throw new Error(`unknown engine event ${JSON.stringify(never)}`);
@@ -165,6 +191,7 @@ export class Generation {
       return signal.aborted ? stopped() : { kind: 'complete' };
     } catch (err) {
       if (signal.aborted) return stopped();
+      if (err instanceof MissingSynthesizer) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
       return { kind: 'failed', close: internal, detail: err instanceof Error ? err.message : String(err) };
     }
   }
@@ -180,6 +207,8 @@ export class Generation {
 function isContent(m: ServerMessage): boolean {
   return 'toolCall' in m || ('serverContent' in m && m.serverContent.modelTurn !== undefined);
 }
+
+class MissingSynthesizer extends Error {}
 
 const internal: CloseSpec = { code: 1011, reason: 'Internal error occurred.' };
 

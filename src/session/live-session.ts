@@ -17,6 +17,7 @@ import type { SessionConfig } from './config.js';
 import { base64ByteLength, isUserInput, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
 import { Generation, type GenerationDeps, type GenerationOutput, type IssuedCall } from './generation.js';
 import type { SessionId } from './ids.js';
+import type { HeardInput, Listener } from './engine.js';
 
 export interface SessionOutput extends GenerationOutput {
   /** Ends the connection with this close (bad input, a scripted failure). */
@@ -101,6 +102,12 @@ export class LiveSession {
   /** Speech heard since the last turn, and what the recognizer made of it. */
   private heardSeconds = 0;
   private heardTranscript: string | undefined;
+  /** Manual-mode turns wait for their transcript (expectTranscripts), and one is waiting now. */
+  private transcriptsFollow = false;
+  private awaitingTranscript = false;
+  /** The user is speaking: transcripts an engine reports now belong to the turn to come. */
+  private speaking = false;
+  private listener: Listener | undefined;
   /** The next generation ends after this many content messages (a premature or empty turnComplete). */
   private nextCut: number | undefined;
   private output: SessionOutput | undefined;
@@ -223,9 +230,19 @@ export class LiveSession {
       return;
     }
     if (ri.activityStart && this.turnOpen && this.config.activityInterrupts) this.interrupt();
+    if (ri.activityStart) {
+      // A new activity while the last one waits for its transcript: the last one goes as it is.
+      if (this.awaitingTranscript) this.activityTranscribed(undefined);
+      this.speaking = true;
+      this.hear({ type: 'activityStart' });
+    }
     for (const blob of [...(ri.mediaChunks ?? []).slice(0, 1), ri.audio, ri.video]) {
       if (!blob) continue;
       const mime = blob.mimeType ?? '';
+      if (blob.data) {
+        if (mime.startsWith('image/')) this.hear({ type: 'video', data: blob.data, mimeType: mime });
+        else if (mime.startsWith('audio/') || mime === '') this.hear({ type: 'audio', data: blob.data, mimeType: mime || 'audio/pcm;rate=16000' });
+      }
       if (mime.startsWith('image/')) {
         this.pendingInput.push({ kind: 'image', mimeType: mime });
         if (!this.videoSeen) {
@@ -240,12 +257,17 @@ export class LiveSession {
       // Realtime text is a complete utterance under server-side activity detection.
       if (auto) this.commitUserTurn();
     }
-    if (ri.activityEnd) this.commitUserTurn();
+    if (ri.activityEnd) {
+      if (this.transcriptsFollow && !auto) this.awaitingTranscript = true;
+      else this.commitUserTurn();
+    }
     // With a voice detector running, the detector decides where speech ends (audioStreamEnd flushes it there).
     if (ri.audioStreamEnd && auto && !this.voiceDetection && this.pendingInput.some((p) => p.kind === 'audio')) this.commitUserTurn();
   }
 
   private addAudio(seconds: number): void {
+    // Without a detector, all audio until the turn ends is the user's speech.
+    if (!this.voiceDetection) this.speaking = true;
     const last = this.pendingInput[this.pendingInput.length - 1];
     if (last?.kind === 'audio') last.seconds += seconds;
     else this.pendingInput.push({ kind: 'audio', seconds });
@@ -263,12 +285,70 @@ export class LiveSession {
   speechStarted(): void {
     if (this.ended || !this.voiceDetection) return;
     if (this.turnOpen && this.config.activityInterrupts) this.interrupt();
+    this.speaking = true;
+    this.hear({ type: 'activityStart' });
+  }
+
+  /** Realtime input for an engine that hears it itself. */
+  private hear(input: HeardInput): void {
+    if (!this.deps.engine.hear) return;
+    if (!this.listener) {
+      const session = this;
+      this.listener = {
+        sessionId: this.id,
+        get config() {
+          return session.config;
+        },
+        transcribed: (text) => this.engineTranscribed(text),
+      };
+    }
+    this.deps.engine.hear(this.listener, input);
+  }
+
+  /**
+   * What an engine that hears audio made of the user's speech. During speech it waits for the
+   * turn; afterwards it belongs to the newest spoken user turn (a late piece of one utterance that
+   * arrives after the next has begun goes with the next). Only a turn not yet checkpointed keeps
+   * it in the store: one checkpointed before its transcript arrived keeps it in memory only.
+   */
+  private engineTranscribed(text: string): void {
+    if (this.ended || text.length === 0) return;
+    if (this.config.inputTranscription) this.output?.send(msg.inputTranscription(text));
+    if (this.speaking) {
+      this.heardTranscript = (this.heardTranscript ?? '') + text;
+      return;
+    }
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const turn = this.history[i]!;
+      if (turn.role !== 'user') continue;
+      const speech = turn.parts.find((p): p is Extract<ContextPart, { kind: 'audio' }> => p.kind === 'audio');
+      if (!speech) continue;
+      speech.transcript = (speech.transcript ?? '') + text;
+      return;
+    }
   }
 
   /** End of speech: the user's turn is `seconds` of speech, with its transcript when there is one. */
   speechEnded(seconds: number, transcript?: string): void {
     if (this.ended || !this.voiceDetection) return;
     this.heardSeconds += seconds;
+    if (transcript) this.heardTranscript = this.heardTranscript ? `${this.heardTranscript} ${transcript}` : transcript;
+    this.commitUserTurn();
+  }
+
+  /**
+   * A recognizer hears this session: in manual mode a turn waits at activityEnd for the text of
+   * its speech (activityTranscribed), as a spoken turn under the detector does, so the model
+   * answers the words and the transcription comes before the reply, as the real service sends it.
+   */
+  expectTranscripts(): void {
+    this.transcriptsFollow = true;
+  }
+
+  /** The transcript of the activity that just ended, or undefined when none came in time: the turn goes now. */
+  activityTranscribed(transcript: string | undefined): void {
+    if (this.ended || !this.awaitingTranscript) return;
+    this.awaitingTranscript = false;
     if (transcript) this.heardTranscript = this.heardTranscript ? `${this.heardTranscript} ${transcript}` : transcript;
     this.commitUserTurn();
   }
@@ -294,9 +374,9 @@ export class LiveSession {
     const transcript = this.heardTranscript;
     this.heardSeconds = 0;
     this.heardTranscript = undefined;
-    if (!this.voiceDetection) return input;
+    this.speaking = false;
     const speech: ContextPart = transcript ? { kind: 'audio', seconds, transcript } : { kind: 'audio', seconds };
-    if (this.config.turnCoverage === 'ALL_INPUT') {
+    if (!this.voiceDetection || this.config.turnCoverage === 'ALL_INPUT') {
       // All audio since the last turn counts; the transcript rides on it.
       return transcript ? input.map((p) => (p.kind === 'audio' ? { ...p, transcript } : p)) : input;
     }

@@ -174,6 +174,34 @@ describe('input transcription (pocketsphinx)', () => {
   });
 });
 
+describe('input transcription in manual mode', () => {
+  test('activityEnd ends the utterance: its inputTranscription comes before the reply, and the reply answers the words', async () => {
+    const voiced = await startServer({ keepaliveIntervalMs: 0, vad: false });
+    try {
+      const c = await RawClient.connect(voiced.url, {
+        setup: {
+          model: MODEL,
+          generationConfig: { responseModalities: ['TEXT'] },
+          realtimeInputConfig: { automaticActivityDetection: { disabled: true } },
+          inputAudioTranscription: {},
+        },
+      });
+      c.send({ realtimeInput: { activityStart: {} } });
+      // At a microphone's pace, and with no trailing silence: the client stops sending audio when the user stops talking.
+      await stream(rawAudio(c), concat(silence(300), sentence), 20);
+      c.send({ realtimeInput: { activityEnd: {} } });
+      await c.waitFor(isTurnComplete, 5000);
+      const heard = c.messages.findIndex((m) => m.serverContent?.inputTranscription?.text);
+      const replied = c.messages.findIndex((m) => m.serverContent?.modelTurn);
+      assert.ok(heard > 0 && heard < replied, `inputTranscription (message ${heard}) before the reply (message ${replied})`);
+      assert.match(c.textFrom(), /^You said: what is the weather/);
+      await c.dispose();
+    } finally {
+      await voiced.close();
+    }
+  });
+});
+
 describe('spoken in, spoken out', () => {
   test('a spoken question gets a 24 kHz spoken answer whose length fits its transcript', async () => {
     const voiced = await startServer({ keepaliveIntervalMs: 0 });

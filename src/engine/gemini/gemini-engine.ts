@@ -5,12 +5,14 @@
  *
  * Per generation: the turns the upstream lacks are sent (user input as clientContent, function
  * results as toolResponse with the upstream's call ids), then the upstream's output is relayed
- * until its turnComplete. Text only, both ways: relive's own pipeline listens and speaks.
+ * until its turnComplete. The user's audio and video go upstream as they arrive (AudioRelay), so
+ * the model hears the user, and in AUDIO modality the model's own speech comes back as it is:
+ * relive's detector still decides the turns, and relive synthesizes speech only for text.
  */
 import { CloseReasons } from '../../protocol/close-codes.js';
 import type { ContextPart, ContextTurn } from '../../session/context.js';
 import { isUserInput } from '../../session/context.js';
-import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
+import type { Engine, EngineEvent, EngineRequest, HeardInput, Listener } from '../../session/engine.js';
 import { UpstreamLink, type UpstreamOptions } from './upstream-link.js';
 import type { HandleStore } from '../../client/handle-store.js';
 
@@ -33,7 +35,6 @@ export interface GeminiEngineOptions {
 
 export class GeminiEngine implements Engine {
   readonly name = 'gemini';
-  readonly needsTranscripts = true;
   private readonly links = new Map<string, Promise<UpstreamLink>>();
   /** The same links once open, for describe(). */
   private readonly ready = new Map<string, UpstreamLink>();
@@ -92,7 +93,10 @@ export class GeminiEngine implements Engine {
         }
         for (const part of sc?.modelTurn?.parts ?? []) {
           if (typeof part.text === 'string' && part.text.length > 0) yield part.thought ? { type: 'thought', text: part.text } : { type: 'text', text: part.text };
+          const blob = part.inlineData;
+          if (blob?.data && blob.mimeType?.startsWith('audio/')) yield { type: 'audio', data: blob.data, mimeType: blob.mimeType };
         }
+        if (sc?.outputTranscription?.text) yield { type: 'outputTranscript', text: sc.outputTranscription.text };
         if (m.toolCall?.functionCalls?.length) {
           const calls = m.toolCall.functionCalls;
           for (const c of calls) link.unmatchedCallIds.push(c.id ?? '');
@@ -146,13 +150,26 @@ export class GeminiEngine implements Engine {
     this.ready.clear();
   }
 
+  /** The user's audio and video, relayed upstream as they arrive (opening the upstream session at the first). */
+  hear(listener: Listener, input: HeardInput): void {
+    // A link that fails to open is reported by the next generation.
+    void this.link(listener).then(
+      (link) => {
+        // The newest listener: a resumed relive session is a new session object.
+        link.onInputTranscript = (text) => listener.transcribed(text);
+        link.relay.hear(input);
+      },
+      () => undefined,
+    );
+  }
+
   describe(sessionId: string): Record<string, unknown> | undefined {
     const ready = this.ready.get(sessionId);
-    if (ready) return { upstream: { ...ready.state } };
+    if (ready) return { upstream: { ...ready.state, audioSentSeconds: round3(ready.relay.sentSeconds) } };
     return this.links.has(sessionId) ? { upstream: 'connecting' } : undefined;
   }
 
-  private link(request: EngineRequest): Promise<UpstreamLink> {
+  private link(request: Pick<EngineRequest, 'sessionId' | 'config'>): Promise<UpstreamLink> {
     const id = request.sessionId;
     // Resumed within the grace period: the upstream session is still there.
     clearTimeout(this.closing.get(id));
@@ -188,17 +205,27 @@ export class GeminiEngine implements Engine {
     // before the input came from the client (history prefilled with turnComplete false).
     let contextFrom = 0;
     if (from > 0) while (contextFrom < inputFrom && fresh[contextFrom]!.role === 'model') contextFrom++;
-    const context = fresh.slice(contextFrom, inputFrom).map(toContent).filter((c) => c.parts.length > 0);
+    const context = fresh.slice(contextFrom, inputFrom).map((t) => toContent(t)).filter((c) => c.parts.length > 0);
     if (context.length > 0) link.session.sendClientContent({ turns: context, turnComplete: false });
     const input = fresh.slice(inputFrom);
+    // Speech the upstream has heard as it came: ending the activity asks for the reply, and only
+    // the rest of the input (typed text) goes as content. Speech without relayed audio (restored
+    // from the store) goes as its transcript.
+    const spoken = input.some((t) => t.role === 'user' && t.parts.some((p) => p.kind === 'audio')) && link.relay.pending;
     const responses = input.flatMap((t) => t.parts.filter((p): p is Extract<ContextPart, { kind: 'functionResponse' }> => p.kind === 'functionResponse'));
     if (responses.length > 0) {
       link.session.sendToolResponse({
         functionResponses: responses.map((r) => ({ id: link.callIds.get(r.id) ?? r.id, name: r.name, response: r.response })),
       });
     }
-    const turns = input.filter(isUserInput).map(toContent).filter((c) => c.parts.length > 0);
-    if (turns.length > 0) link.session.sendClientContent({ turns, turnComplete: true });
+    const turns = input
+      .filter(isUserInput)
+      .map((t) => toContent(t, !spoken))
+      .filter((c) => c.parts.length > 0);
+    if (spoken) {
+      if (turns.length > 0) link.session.sendClientContent({ turns, turnComplete: false });
+      link.relay.endTurn();
+    } else if (turns.length > 0) link.session.sendClientContent({ turns, turnComplete: true });
   }
 }
 
@@ -227,12 +254,12 @@ function matchCallIds(link: UpstreamLink, history: readonly ContextTurn[]): void
   }
 }
 
-/** A turn as Live Content: text, and speech as its transcript (the upstream hears words, not relive's audio). */
-function toContent(turn: ContextTurn): { role: string; parts: { text: string }[] } {
+/** A turn as Live Content: text, and speech as its transcript (context for an upstream session that never heard it). */
+function toContent(turn: ContextTurn, withSpeech = true): { role: string; parts: { text: string }[] } {
   const parts: { text: string }[] = [];
   for (const p of turn.parts) {
     if (p.kind === 'text' && !p.thought) parts.push({ text: p.text });
-    else if (p.kind === 'audio' && p.transcript) parts.push({ text: p.transcript });
+    else if (p.kind === 'audio' && p.transcript && withSpeech) parts.push({ text: p.transcript.trim() });
   }
   return { role: turn.role, parts };
 }
@@ -247,4 +274,8 @@ function upstreamClose(err: unknown): { code: number; reason: string } {
   const message = err instanceof Error ? err.message : String(err);
   const m = /code (\d+)\): (.*)$/.exec(message);
   return m ? passThrough({ code: Number(m[1]), reason: m[2]! }) : CloseReasons.unavailable;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }

@@ -5,13 +5,14 @@
  * file keeps what the gateway needs on top: which of relive's turns the upstream has, the
  * mapping of relive's function call ids to the upstream's, and the upstream's messages as a queue.
  */
-import type { LiveServerMessage } from '@google/genai';
+import type { LiveConnectConfig, LiveServerMessage } from '@google/genai';
 import { connectResilient } from '../../client/connect-resilient.js';
 import type { LifecycleEvent } from '../../client/events.js';
 import type { ResilientSession } from '../../client/resilient-session.js';
 import type { HandleStore } from '../../client/handle-store.js';
 import type { SessionConfig } from '../../session/config.js';
 import type { ContextTurn } from '../../session/context.js';
+import { AudioRelay } from './audio-relay.js';
 
 export interface UpstreamOptions {
   readonly baseUrl: string;
@@ -44,11 +45,17 @@ export class UpstreamLink {
   hasContext = false;
   /** The upstream is inside a turn that relive stopped listening to (a barge-in): its end is skipped. */
   draining = false;
+  /** Where the upstream's transcription of the user's speech goes, at once: it is not part of any generation. */
+  onInputTranscript: ((text: string) => void) | undefined;
   readonly state: UpstreamState = { connections: 0, rotations: 0, reconnects: 0, lastRestore: undefined, closed: undefined };
   private readonly items: Item[] = [];
   private wake: (() => void) | undefined;
 
-  private constructor(readonly session: ResilientSession) {}
+  private constructor(
+    readonly session: ResilientSession,
+    /** The user's audio and video, relayed as they arrive. */
+    readonly relay: AudioRelay,
+  ) {}
 
   static async open(config: SessionConfig, options: UpstreamOptions, handleStore?: HandleStore): Promise<UpstreamLink> {
     let link: UpstreamLink | undefined;
@@ -57,12 +64,7 @@ export class UpstreamLink {
     const push = (item: Item): void => (link ? link.push(item) : void early.push(item));
     const session = await connectResilient({
       model: options.model ?? config.model,
-      // The gateway relays text and tool calls; relive's own speech pipeline speaks and listens.
-      config: {
-        responseModalities: ['TEXT' as never],
-        ...(config.systemInstruction ? { systemInstruction: config.systemInstruction as never } : {}),
-        ...(config.tools.length > 0 ? { tools: config.tools as never } : {}),
-      },
+      config: upstreamConfig(config),
       apiKey: options.apiKey,
       baseUrl: options.baseUrl,
       apiVersion: options.apiVersion,
@@ -73,7 +75,7 @@ export class UpstreamLink {
         onclose: (e) => push({ kind: 'closed', code: e.code, reason: e.reason }),
       },
     });
-    link = new UpstreamLink(session);
+    link = new UpstreamLink(session, new AudioRelay((params) => session.sendRealtimeInput(params)));
     link.state.connections = 1;
     for (const event of earlyEvents) link.observe(event);
     // A stored upstream handle (a relive restarted on its store) resumed, or the stored transcript
@@ -108,6 +110,15 @@ export class UpstreamLink {
 
   private push(item: Item): void {
     if (item.kind === 'closed') this.state.closed = { code: item.code, reason: item.reason };
+    else {
+      const sc = item.message.serverContent;
+      const heard = sc?.inputTranscription;
+      if (sc && heard) {
+        if (heard.text) this.onInputTranscript?.(heard.text);
+        // A message that carried only the transcription is done with.
+        if (Object.keys(sc).length === 1 && !item.message.usageMetadata) return;
+      }
+    }
     this.items.push(item);
     this.wake?.();
   }
@@ -129,4 +140,23 @@ export class UpstreamLink {
         return;
     }
   }
+}
+
+/**
+ * The upstream session's settings: the client's, with the turn boundaries left to relive (which
+ * tells the upstream with activityStart/activityEnd) and transcription always on, because
+ * relive's history (and the re-seeding of a lost upstream session) needs the words of what was
+ * said both ways. Whether the client gets those transcriptions is still the client's setting.
+ */
+function upstreamConfig(config: SessionConfig): LiveConnectConfig {
+  const setup = config.setup;
+  const handling = setup.realtimeInputConfig?.activityHandling;
+  return {
+    generationConfig: { ...(setup.generationConfig as object), responseModalities: [config.modality] } as never,
+    ...(config.systemInstruction ? { systemInstruction: config.systemInstruction as never } : {}),
+    ...(config.tools.length > 0 ? { tools: config.tools as never } : {}),
+    inputAudioTranscription: {},
+    ...(config.modality === 'AUDIO' ? { outputAudioTranscription: {} } : {}),
+    realtimeInputConfig: { automaticActivityDetection: { disabled: true }, ...(handling ? { activityHandling: handling as never } : {}) },
+  };
 }
