@@ -24,6 +24,7 @@ export class Outbound {
   private readonly held: { message: ServerMessage; due: number }[] = [];
   private heldTimer: Timer | undefined;
   private lastDue = 0;
+  private corked = false;
   sent = 0;
 
   constructor(
@@ -69,7 +70,27 @@ export class Outbound {
   private write(message: ServerMessage): void {
     this.onSend?.(message);
     this.sent++;
+    this.coalesce();
     this.ws.send(encodeServerMessage(message), { binary: true }, () => this.checkDrained());
+  }
+
+  /**
+   * Frames sent in one turn of the event loop leave in one write: a turn's messages (its text,
+   * generationComplete, turnComplete, the resumption update) are usually produced together, and
+   * on loopback each socket write costs more than a frame's whole processing. The socket is
+   * corked until the loop's check phase, so nothing waits for a timer or for more input.
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    // ws keeps the net.Socket private; without one (a test double) frames go out one by one.
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private scheduleHeld(now: number): void {
