@@ -94,6 +94,7 @@ async function serve(argv: string[]): Promise<number> {
       ...(choice.kind === 'openai' ? { openaiBaseUrl: choice.baseUrl, openaiModel: choice.model, openaiApiKey: choice.apiKey ? 'set' : 'none' } : {}),
       ...(choice.kind === 'gemini' ? { upstreamUrl: choice.upstreamUrl ?? 'https://generativelanguage.googleapis.com', upstreamModel: choice.model, upstreamApiKey: choice.apiKey ? 'set' : 'none' } : {}),
       store: parsed.storeSpec,
+      node: server.nodeId,
       tokenizer: tokenizer.name,
       timeScale: parsed.timeScale,
       clock: parsed.clock,

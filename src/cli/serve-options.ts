@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Level } from 'pino';
 import type { ServerOptions } from '../server/options.js';
+import { checkNodeId } from '../cluster/node-id.js';
 import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
 import { TOKENIZER_NAMES, type TokenizerName } from '../tokenizer/select.js';
 
@@ -48,6 +49,10 @@ Engine (the model behind the sessions; docs/engines.md):
 
 Sessions:
   --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db), redis://HOST:PORT[/DB] or memory (env RELIVE_STORE)
+  --node-id ID            this node's name among several on one Redis store (env RELIVE_NODE_ID;
+                          letters, digits, . _ -); default a random one. With redis://, nodes
+                          share sessions: any node resumes any session, a takeover closes the
+                          old connection on whichever node holds it
   --secret SECRET         signs resumption handles (env RELIVE_SECRET); default a random one kept in the store
   --connection-lifetime S seconds a connection lasts (default 590)
   --goaway-notice S       seconds between goAway and the close (default 50)
@@ -120,6 +125,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       record: { type: 'string' },
       store: { type: 'string' },
       secret: { type: 'string' },
+      'node-id': { type: 'string' },
       'connection-lifetime': { type: 'string' },
       'goaway-notice': { type: 'string' },
       'session-lifetime-audio': { type: 'string' },
@@ -162,6 +168,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
   const options: ServerOptions = {
     lifetimes: Object.fromEntries(Object.entries(lifetimes).filter(([, v]) => v !== undefined)),
     secret: values.secret ?? env.RELIVE_SECRET,
+    nodeId: nodeIdOption(values['node-id'] ?? env.RELIVE_NODE_ID),
     audioTokensPerSecond: num(values['audio-tokens-per-second'], 'audio-tokens-per-second'),
     contextWindowTokens: int(values['context-window'], 'context-window', 1, 2 ** 31),
     preambleTokens: int(values['preamble-tokens'], 'preamble-tokens', 0, 2 ** 31),
@@ -264,6 +271,15 @@ function readKeys(spec: string): string[] {
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
+}
+
+function nodeIdOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return checkNodeId(value);
+  } catch (err) {
+    throw new Error(`--node-id: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function nonEmpty(value: string | undefined, name: string): string | undefined {

@@ -1,5 +1,6 @@
 /** What every connection of one server shares: resolved options and the adapters. */
 import type { Logger } from 'pino';
+import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { CloseSpec } from '../protocol/close-codes.js';
 import type { HandleCodec } from '../session/handles.js';
 import type { Lifetimes } from '../session/lifetimes.js';
@@ -35,6 +36,10 @@ export interface ServerContext {
   /** Unknown fields already logged, so each is logged once per process. */
   readonly unknownFieldsLogged: Set<string>;
   readonly store: SessionStore;
+  /** This node's id: the `holder` of the sessions its connections lease. */
+  readonly nodeId: string;
+  /** The other nodes on a shared Redis store, once listen() joined them; undefined on a single node. */
+  readonly cluster: ClusterNode | undefined;
   readonly handles: HandleCodec;
   readonly lifetimes: Lifetimes;
   /** The close at the connection lifetime (1008 aborted; a profile may choose 1011). */

@@ -34,13 +34,17 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
         return;
       }
       if (path === '/healthz' && req.method === 'GET') {
-        return json(res, 200, { status: 'ok', sessions: ctx.registry.liveCount, uptimeSeconds: Math.round((ctx.clock.now() - startedAt) / 1000) });
+        return json(res, 200, { status: 'ok', sessions: ctx.registry.liveCount, uptimeSeconds: Math.round((ctx.clock.now() - startedAt) / 1000), node: ctx.nodeId });
       }
       if (!path.startsWith('/relive/v1/')) return json(res, 404, { error: 'not found' });
       if (adminToken && !authorized(req, adminToken)) return json(res, 401, { error: 'admin token required' });
 
       if (path === '/relive/v1/clock' || path === '/relive/v1/clock:advance') return clockRoute(ctx, req, res, path);
       if (path === '/relive/v1/faults' || path.startsWith('/relive/v1/faults/')) return faultsRoute(ctx, req, res, path);
+      if (path === '/relive/v1/nodes') {
+        if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
+        return json(res, 200, { nodes: await listNodes(ctx, startedAt) });
+      }
       if (path === '/relive/v1/sessions' && req.method === 'GET') {
         return json(res, 200, { sessions: await listSessions(ctx) });
       }
@@ -62,7 +66,12 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       } catch (err) {
         return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
       }
-      if (!entry) return json(res, 409, { error: 'session has no live connection' });
+      if (!entry) {
+        const holder = (await ctx.store.get(id))?.holder;
+        // Actions reach connections of this node only; another node's control API acts on its own.
+        if (holder !== undefined && holder !== ctx.nodeId) return json(res, 409, { error: `session is held on node ${holder}: ask that node`, node: holder });
+        return json(res, 409, { error: 'session has no live connection' });
+      }
       if (action === 'goAway') {
         const parsed = GoAwayBody.safeParse(body ?? {});
         const ms = parsed.success ? (parsed.data.timeLeft === undefined ? DEFAULTS.goAwayNoticeMs : parseDuration(parsed.data.timeLeft)) : undefined;
@@ -137,26 +146,48 @@ async function listSessions(ctx: ServerContext) {
   const out = [];
   for (const entry of ctx.registry.list()) {
     seen.add(entry.session.id);
-    out.push(liveSummary(entry));
+    out.push(liveSummary(ctx, entry));
   }
-  for (const record of stored) if (!seen.has(record.id)) out.push(storedSummary(record));
+  for (const record of stored) if (!seen.has(record.id)) out.push(storedSummary(ctx, record));
   return out;
 }
 
-function liveSummary(entry: SessionEntry) {
+function liveSummary(ctx: ServerContext, entry: SessionEntry) {
   const s = entry.session;
-  return { id: s.id, model: s.config.model, status: s.status, createdAt: iso(s.createdAt), turns: s.turnsCompleted, connected: true };
+  return { id: s.id, model: s.config.model, status: s.status, createdAt: iso(s.createdAt), turns: s.turnsCompleted, connected: true, node: ctx.nodeId };
 }
 
-function storedSummary(record: SessionRecord, turns?: number) {
+/**
+ * A session as the store has it. One held by another node is attached to a connection there (only
+ * that node knows its live state); `node` is null when detached. This node's own live sessions are
+ * in the registry: one of them missing from it is between its connection's close and its detach.
+ */
+function storedSummary(ctx: ServerContext, record: SessionRecord, turns?: number) {
+  const attached = record.status === 'open' && record.holder !== undefined && record.holder !== ctx.nodeId;
   return {
     id: record.id,
     model: record.model,
-    status: record.status === 'ended' ? 'ended' : 'detached',
+    status: record.status === 'ended' ? 'ended' : attached ? 'attached' : 'detached',
     createdAt: iso(record.createdAt),
     ...(turns !== undefined ? { turns } : {}),
-    connected: false,
+    connected: attached,
+    node: attached ? record.holder! : null,
   };
+}
+
+/** Live nodes with their session counts: the cluster's presence keys, or this node alone. */
+async function listNodes(ctx: ServerContext, startedAt: number) {
+  if (!ctx.cluster) {
+    return [{ id: ctx.nodeId, url: null, startedAt: iso(startedAt), liveSessions: ctx.registry.liveCount, self: true }];
+  }
+  return (await ctx.cluster.nodes()).map((n) => ({
+    id: n.id,
+    url: n.url ?? null,
+    startedAt: n.startedAt,
+    // This node's own count is current; the others' are as of their last heartbeat.
+    liveSessions: n.id === ctx.nodeId ? ctx.registry.liveCount : n.liveSessions,
+    self: n.id === ctx.nodeId,
+  }));
 }
 
 /** A live session as it is now; a detached or ended one as its newest checkpoint left it. */
@@ -166,7 +197,7 @@ async function sessionDetail(ctx: ServerContext, id: string) {
     const s = entry.session;
     const c = entry.connection;
     return {
-      ...liveSummary(entry),
+      ...liveSummary(ctx, entry),
       config: s.config.setup,
       modality: s.config.modality,
       context: s.history,
@@ -188,7 +219,7 @@ async function sessionDetail(ctx: ServerContext, id: string) {
   if (!record) return undefined;
   const latest = await ctx.store.load(id, record.latestSeq);
   return {
-    ...storedSummary(record, latest?.checkpoint.turnsCompleted),
+    ...storedSummary(ctx, record, latest?.checkpoint.turnsCompleted),
     detachedAt: record.lastDetachedAt !== undefined ? iso(record.lastDetachedAt) : undefined,
     connectedSeconds: record.connectedMs / 1000,
     config: latest?.checkpoint.setup,

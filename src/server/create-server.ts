@@ -16,6 +16,9 @@ import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
 import { DEFAULT_TOKEN_RATES } from '../session/tokens.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { RedisStore } from '../store/redis-store.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import { checkNodeId, newNodeId } from '../cluster/node-id.js';
 import { createO200kTokenizer } from '../tokenizer/o200k.js';
 import { FaultInjector } from './faults.js';
 import { createSileroVad } from '../media/vad/silero-vad.js';
@@ -26,7 +29,8 @@ import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
 import { NdjsonRecorder } from './ndjson-recorder.js';
-import { DEFAULTS, type ServerOptions } from './options.js';
+import { DEFAULTS, type ClusterSettings, type ServerOptions } from './options.js';
+import type { SessionStore } from '../session/store.js';
 import { SessionRegistry } from './registry.js';
 
 export interface ReliveServer {
@@ -41,6 +45,8 @@ export interface ReliveServer {
   /** Closes every connection at once (1001) and the listener, frees workers and the store. */
   close(): Promise<void>;
   readonly registry: SessionRegistry;
+  /** This node's id (the `holder` of the sessions it serves; the cluster's name for it). */
+  readonly nodeId: string;
   readonly http: Server;
   /** Fault rules in force (also through /relive/v1/faults). */
   readonly faults: FaultInjector;
@@ -60,6 +66,9 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
   let handles: HandleCodec | undefined;
   const connections = new Set<Connection>();
   let draining = false;
+  const nodeId = checkNodeId(options.nodeId ?? newNodeId());
+  const clusterSettings = resolveCluster(options, store);
+  let cluster: ClusterNode | undefined;
 
   const ctx: ServerContext = {
     clock,
@@ -83,6 +92,10 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     outboundHighWaterMark: options.outboundHighWaterMark ?? DEFAULTS.outboundHighWaterMark,
     unknownFieldsLogged: new Set(),
     store,
+    nodeId,
+    get cluster() {
+      return cluster;
+    },
     get handles() {
       if (!handles) throw new Error('listen() loads the handle secret before any connection is served');
       return handles;
@@ -107,6 +120,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     metrics: createMetrics(
       () => registry.liveCount,
       () => connections.size,
+      clusterSettings ? async () => cluster?.nodes() : undefined,
     ),
     recorder: options.recordDir === undefined ? undefined : new NdjsonRecorder({ dir: options.recordDir, clock, log }),
   };
@@ -188,6 +202,8 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     http.closeAllConnections?.();
     await Promise.all([...ctx.connections].map((c) => c.closed));
     await settleWrites();
+    // After the last detach: until then the node answers for its sessions.
+    await cluster?.close();
     // After every connection closed, so that each recording ends with its close line.
     await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording flush failed'));
     if (ownSpeech && speech) await speech.close();
@@ -198,14 +214,34 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
 
   return {
     registry,
+    nodeId,
     http,
     faults: ctx.faults,
     async listen() {
-      const secret = options.secret ?? (await store.getMeta(SECRET_KEY)) ?? HandleCodec.newSecret();
-      if (!options.secret) await store.setMeta(SECRET_KEY, secret);
+      // Nodes starting together on one store agree on the first secret written.
+      const secret = options.secret ?? (await store.initMeta(SECRET_KEY, HandleCodec.newSecret()));
       handles = new HandleCodec(Buffer.from(secret));
-      // Sessions a killed process left attached: their handle validity starts now.
-      if (options.releaseOrphans !== false) {
+      // A shared Redis expires a detached session's keys once its handles have: on this server's validity.
+      if (store instanceof RedisStore) store.handleTtlMs = ctx.lifetimes.handleTtlMs;
+      if (clusterSettings) {
+        // Joining releases the sessions of dead nodes (and only those): other nodes' live sessions stay.
+        cluster = await ClusterNode.start({
+          ...clusterSettings,
+          nodeId,
+          store,
+          now: () => clock.now(),
+          yieldSession: async (id) => {
+            const entry = registry.get(id);
+            if (!entry) return false;
+            await entry.connection.yieldSession();
+            return true;
+          },
+          liveSessions: () => registry.liveCount,
+          log,
+        });
+        log.info({ node: nodeId }, 'joined the cluster');
+      } else if (options.releaseOrphans !== false) {
+        // Sessions a killed process left attached: their handle validity starts now.
         const released = await store.releaseOrphans(clock.now());
         if (released > 0) log.info({ released }, 'sessions left attached by a previous process released');
       }
@@ -225,7 +261,9 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
           http.off('error', reject);
           const port = (http.address() as AddressInfo).port;
           const urlHost = host.includes(':') ? `[${host}]` : host;
-          resolve({ host, port, url: `http://${urlHost}:${port}` });
+          const url = `http://${urlHost}:${port}`;
+          cluster?.setUrl(url);
+          resolve({ host, port, url });
         });
       });
     },
@@ -248,4 +286,15 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     },
     close: closeAll,
   };
+}
+
+/** The cluster settings in force: on by default when the store is a RedisStore. */
+function resolveCluster(options: ServerOptions, store: SessionStore): (ClusterSettings & { redisUrl: string }) | undefined {
+  if (options.cluster === false) return undefined;
+  const redisUrl = options.cluster?.redisUrl ?? (store instanceof RedisStore ? store.url : undefined);
+  if (redisUrl === undefined) {
+    if (options.cluster) throw new Error('cluster: no Redis to meet on (use a RedisStore or give cluster.redisUrl)');
+    return undefined;
+  }
+  return { ...options.cluster, redisUrl };
 }

@@ -1,5 +1,10 @@
-/** Prometheus metrics of one server (its own registry, so several servers in a process do not clash). */
+/**
+ * Prometheus metrics of one server (its own registry, so several servers in a process do not clash).
+ * In a cluster, two gauges show the whole cluster as its presence keys do at scrape time, so any
+ * node answers for all of them.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { NodePresence } from '../cluster/presence.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -9,7 +14,12 @@ export interface Metrics {
   readonly ingestLag: Histogram;
 }
 
-export function createMetrics(liveSessions: () => number, openConnections: () => number): Metrics {
+/** `clusterNodes` reads the live nodes' presence; without it (a single node) there are no cluster gauges. */
+export function createMetrics(
+  liveSessions: () => number,
+  openConnections: () => number,
+  clusterNodes?: () => Promise<readonly NodePresence[] | undefined>,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'relive_process_' });
   const compressions = new Counter({
@@ -34,6 +44,7 @@ export function createMetrics(liveSessions: () => number, openConnections: () =>
       this.set(openConnections());
     },
   });
+  if (clusterNodes) clusterGauges(registry, clusterNodes);
   // A histogram, not a summary: it is observed for every audio chunk (25–50 a second per session),
   // and a bucket increment costs a fraction of a quantile sketch's update.
   const ingestLag = new Histogram({
@@ -43,4 +54,37 @@ export function createMetrics(liveSessions: () => number, openConnections: () =>
     registers: [registry],
   });
   return { registry, compressions, turns, ingestLag };
+}
+
+/** The cluster as its presence keys show it at scrape time: any node answers for all of them. */
+function clusterGauges(registry: Registry, clusterNodes: () => Promise<readonly NodePresence[] | undefined>): void {
+  // Read once per scrape, shared by both gauges (prom-client collects them one after the other).
+  let scrape: Promise<readonly NodePresence[] | undefined> | undefined;
+  const nodesOfThisScrape = () => {
+    scrape ??= clusterNodes()
+      .catch(() => undefined)
+      .finally(() => setImmediate(() => (scrape = undefined)));
+    return scrape;
+  };
+  new Gauge({
+    name: 'relive_cluster_nodes',
+    help: 'Live relive nodes on the shared Redis (presence keys), this one included; absent on a single node.',
+    registers: [registry],
+    async collect() {
+      const nodes = await nodesOfThisScrape();
+      this.reset();
+      if (nodes) this.set(nodes.length);
+    },
+  });
+  new Gauge({
+    name: 'relive_cluster_sessions_live',
+    help: 'Sessions attached to a connection of each live node, from its last heartbeat.',
+    labelNames: ['node'],
+    registers: [registry],
+    async collect() {
+      const nodes = await nodesOfThisScrape();
+      this.reset();
+      for (const n of nodes ?? []) this.set({ node: n.id }, n.liveSessions);
+    },
+  });
 }

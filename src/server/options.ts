@@ -55,9 +55,18 @@ export interface ServerOptions {
   lifetimes?: Partial<Lifetimes>;
   /**
    * At listen(), count sessions a dead process left attached as detached now (default true). Turn it
-   * off when several servers share one store: they would release each other's live sessions.
+   * off when several servers share one SQLite file: they would release each other's live sessions.
+   * A cluster (below) never does this: it releases only the sessions of nodes that died.
    */
   releaseOrphans?: boolean;
+  /** This node's id in a cluster (letters, digits, . _ -); default a random 10-hex-digit one. */
+  nodeId?: string;
+  /**
+   * Several nodes on one Redis (issue #9): presence, takeover across nodes, dead nodes' sessions
+   * released. Default: on when `store` is a RedisStore (on its server), off otherwise. false turns
+   * it off; an object tunes it (and names the Redis when the store is not a RedisStore).
+   */
+  cluster?: false | ClusterSettings;
   /** Counts text tokens; default o200k (gpt-tokenizer). */
   tokenizer?: TextTokenizer;
   /** Tokens per second of audio; default 25 (PROTOCOL.md §5.6). */
@@ -82,6 +91,19 @@ export interface ServerOptions {
    * file per session, docs/recording.md. A directory that cannot be written is logged, not fatal.
    */
   recordDir?: string;
+}
+
+export interface ClusterSettings {
+  /** The Redis the nodes meet on; default the RedisStore's. */
+  redisUrl?: string;
+  /** A node silent this long counts as dead; default 5000 ms. */
+  presenceTtlMs?: number;
+  /** Presence renewal period; default 1000 ms. */
+  heartbeatMs?: number;
+  /** Dead-node sweep period; default the presence TTL. */
+  sweepMs?: number;
+  /** How long a takeover waits for the other node to let go; default 3000 ms. */
+  takeoverTimeoutMs?: number;
 }
 
 export const DEFAULTS = {

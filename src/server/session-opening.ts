@@ -36,7 +36,7 @@ export async function createSession(ctx: ServerContext, config: SessionConfig, p
   const id = newSessionId();
   const now = ctx.clock.now();
   await ctx.store.create(
-    { id, principal, model: config.model, createdAt: now, connectedMs: 0, videoSeen: false },
+    { id, principal, model: config.model, createdAt: now, connectedMs: 0, videoSeen: false, holder: ctx.nodeId },
     { seq: 1, setup: config.setup, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: now },
   );
   const session = new LiveSession(id, config, deps);
@@ -75,8 +75,20 @@ export async function resumeSession(
     // The real service rejects; relive hands over by default (LiveKit reconnects before its old socket closes).
     if (ctx.strict) return { ok: false, close: CloseReasons.internal, detail: 'session held by another connection (strict: reject)' };
     await current.yieldSession();
+  } else if (record.holder !== undefined && record.holder !== ctx.nodeId && ctx.cluster) {
+    // Held by a connection on another node: the same rules, over pub/sub.
+    const remote = record.holder;
+    if (ctx.strict) {
+      // A dead node's session is free: its connection died with it.
+      if (await ctx.cluster.isLive(remote)) {
+        return { ok: false, close: CloseReasons.internal, detail: `session held by a connection on node ${remote} (strict: reject)` };
+      }
+    } else {
+      const outcome = await ctx.cluster.requestTakeover(record.id, remote);
+      ctx.log.info({ session: record.id, from: remote, outcome }, 'session taken over from another node');
+    }
   }
-  const token = await ctx.store.acquireLease(record.id);
+  const token = await ctx.store.acquireLease(record.id, ctx.nodeId);
   const restored = await ctx.store.rewind(record.id, target.seq, token);
   if (!restored) return notFound('checkpoint vanished');
   const { checkpoint, history } = restored;

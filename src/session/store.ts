@@ -1,7 +1,7 @@
 /**
  * What the session core needs from durable storage (DESIGN.md "Store"). Async and cluster-ready:
  * every write is fenced by a lease token, so a node or connection that lost the session cannot
- * overwrite it. Implementations: memory (tests), sqlite (default), redis (cluster, later).
+ * overwrite it. Implementations: memory (tests), sqlite (default), redis (cluster).
  *
  * The conversation is stored as an append-only log of turns plus checkpoint rows that each name a
  * prefix of the log. A commit writes only the turns added since the previous commit, so its cost
@@ -19,6 +19,12 @@ export interface SessionRecord {
   readonly createdAt: number;
   /** When the last connection of the session ended; undefined while one is attached. */
   readonly lastDetachedAt: number | undefined;
+  /**
+   * The node whose connection holds the session (the id it gave acquireLease or create), or
+   * undefined while detached. Several nodes on one store use it to find whom to ask to let go, and
+   * to see which sessions a dead node left attached.
+   */
+  readonly holder: string | undefined;
   /** Connected time accumulated over all connections, for the session lifetime. */
   readonly connectedMs: number;
   /** Video was received at some point: the shorter session lifetime applies. */
@@ -37,8 +43,13 @@ export interface SessionRecord {
   readonly maxSeq: number;
 }
 
-/** What `create` is given: the store sets the lease, the sequence numbers and the status. */
-export type NewSessionRecord = Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'maxSeq' | 'lastDetachedAt' | 'status'>;
+/**
+ * What `create` is given: the store sets the lease, the sequence numbers and the status. `holder`
+ * names the node of the creating connection (the session starts attached).
+ */
+export type NewSessionRecord = Omit<SessionRecord, 'leaseToken' | 'latestSeq' | 'maxSeq' | 'lastDetachedAt' | 'status' | 'holder'> & {
+  readonly holder?: string;
+};
 
 /** The state of a session at a resumable point (idle: nothing generating, no blocking call pending). */
 export interface Checkpoint {
@@ -88,9 +99,10 @@ export interface SessionStore {
 
   /**
    * Takes the session's lease: increments and returns the fencing token, and marks the session
-   * attached (lastDetachedAt undefined). Every later write with an older token fails with FencedError.
+   * attached (lastDetachedAt undefined) to `holder` (the taking node's id; undefined when not
+   * given). Every later write with an older token fails with FencedError.
    */
-  acquireLease(sessionId: string): Promise<number>;
+  acquireLease(sessionId: string, holder?: string): Promise<number>;
 
   /**
    * Atomically appends `newTurns` to the log and records the checkpoint as the newest. Fails with
@@ -108,10 +120,10 @@ export interface SessionStore {
   /** Reads checkpoint `seq` and its history without changing anything (inspection). */
   load(sessionId: string, seq: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined>;
 
-  /** Records the end of a connection: detach time and connected time added. Fenced. */
+  /** Records the end of a connection: detach time and connected time added, holder cleared. Fenced. */
   detach(sessionId: string, leaseToken: number, at: number, connectedMsAdded: number, videoSeen: boolean): Promise<void>;
 
-  /** Marks a session ended for good (lifetime reached). Fenced. */
+  /** Marks a session ended for good (lifetime reached), holder cleared. Fenced. */
   end(sessionId: string, leaseToken: number, at: number): Promise<void>;
 
   /** Sessions, newest first, at most `limit`. */
@@ -120,7 +132,9 @@ export interface SessionStore {
   /**
    * Sessions left attached by a process that died have no detach time, so their handles would
    * never expire. A single node calls this at start: every attached session counts as detached at
-   * `at`. (A cluster needs lease expiry instead.) Returns how many were released.
+   * `at` and its holder is cleared. Never on a store other live nodes share: they would lose their
+   * sessions (a cluster releases only the sessions of nodes that died: src/cluster). Returns how
+   * many were released.
    */
   releaseOrphans(at: number): Promise<number>;
 
@@ -130,6 +144,11 @@ export interface SessionStore {
   /** A value kept across restarts (the handle secret). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Sets `key` to `value` unless it has a value, atomically, and returns the value it has now: the
+   * first of several nodes starting together on one store decides (the handle secret).
+   */
+  initMeta(key: string, value: string): Promise<string>;
 
   close(): Promise<void>;
 }

@@ -37,6 +37,7 @@ export class MemoryStore implements SessionStore {
       model: record.model,
       createdAt: record.createdAt,
       lastDetachedAt: undefined,
+      holder: record.holder,
       connectedMs: record.connectedMs,
       videoSeen: record.videoSeen,
       status: 'open',
@@ -58,10 +59,11 @@ export class MemoryStore implements SessionStore {
     return entry ? { ...entry.record } : undefined;
   }
 
-  async acquireLease(sessionId: string): Promise<number> {
+  async acquireLease(sessionId: string, holder?: string): Promise<number> {
     const entry = this.entry(sessionId);
     entry.record.leaseToken += 1;
     entry.record.lastDetachedAt = undefined;
+    entry.record.holder = holder;
     return entry.record.leaseToken;
   }
 
@@ -106,6 +108,7 @@ export class MemoryStore implements SessionStore {
     const entry = this.entry(sessionId);
     assertLease(sessionId, entry.record.leaseToken, leaseToken);
     entry.record.lastDetachedAt = at;
+    entry.record.holder = undefined;
     entry.record.connectedMs += connectedMsAdded;
     entry.record.videoSeen ||= videoSeen;
   }
@@ -117,6 +120,7 @@ export class MemoryStore implements SessionStore {
     // An ended session is over even if its connection's detach never arrives (a crash): dating it
     // here lets expire() remove it like any detached session.
     entry.record.lastDetachedAt = at;
+    entry.record.holder = undefined;
   }
 
   async releaseOrphans(at: number): Promise<number> {
@@ -125,6 +129,7 @@ export class MemoryStore implements SessionStore {
     for (const { record } of this.sessions.values()) {
       if (record.lastDetachedAt === undefined) {
         record.lastDetachedAt = at;
+        record.holder = undefined;
         released++;
       }
     }
@@ -160,6 +165,12 @@ export class MemoryStore implements SessionStore {
   async setMeta(key: string, value: string): Promise<void> {
     this.assertOpen();
     this.meta.set(key, value);
+  }
+
+  async initMeta(key: string, value: string): Promise<string> {
+    this.assertOpen();
+    if (!this.meta.has(key)) this.meta.set(key, value);
+    return this.meta.get(key)!;
   }
 
   async close(): Promise<void> {

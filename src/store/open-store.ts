@@ -12,7 +12,12 @@ import { SqliteStore } from './sqlite-store.js';
 /** The store the CLI uses when none is given. */
 export const DEFAULT_STORE_SPEC = 'sqlite:./.relive/relive.db';
 
-export async function openStore(spec: string): Promise<SessionStore> {
+export interface OpenStoreOptions {
+  /** How long a detached session's handles stay valid: Redis expires its keys after that (plus a margin). */
+  handleTtlMs?: number;
+}
+
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
   const trimmed = spec.trim();
   if (trimmed === '') throw new Error('store: empty spec (use memory, sqlite:PATH, redis://HOST:PORT[/DB] or a file path)');
   if (trimmed === 'memory') return new MemoryStore();
@@ -24,6 +29,6 @@ export async function openStore(spec: string): Promise<SessionStore> {
     if (path === '') throw new Error(`store: ${spec} names no file (use sqlite:PATH)`);
     return SqliteStore.open(path);
   }
-  if (scheme === 'redis' || scheme === 'rediss') return RedisStore.open(trimmed);
+  if (scheme === 'redis' || scheme === 'rediss') return RedisStore.open(trimmed, { detachedTtlMs: options.handleTtlMs });
   throw new Error(`store: unknown scheme "${scheme}" in ${spec} (supported: memory, sqlite:PATH, redis://HOST:PORT[/DB] or a file path)`);
 }

@@ -19,18 +19,28 @@
  * index entry names one incarnation of an id (its creation number), so an entry left behind by an
  * expired session is recognised as stale and skipped (`list`) or removed (`expire`).
  *
+ * Expiry is Redis's too: when a session's last connection ends (detach, end, or a dead node's
+ * session released), every key of the session gets a PEXPIRE of the handle validity plus a margin,
+ * so Redis deletes sessions whose handles expired even if no node ever sweeps; taking the lease
+ * again PERSISTs them. `expire` still deletes them on the sweep's schedule (on the server clock) and
+ * drops index entries whose session Redis already deleted.
+ *
  * Durability is Redis's: a resolved commit is in the server's memory; whether it survives a
  * server crash depends on the server's persistence settings (appendonly/appendfsync).
  */
 import { Redis } from 'ioredis';
 import type { ContextTurn } from '../session/context.js';
 import { FencedError, type Checkpoint, type CommitRequest, type NewSessionRecord, type SessionRecord, type SessionStore } from '../session/store.js';
+import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { assertContinues, assertFirstCheckpoint } from './store-checks.js';
 
 const PREFIX = 'relive:';
 const INDEX_KEY = `${PREFIX}sessions`;
 const CREATED_KEY = `${PREFIX}created`;
 const META_KEY = `${PREFIX}meta`;
+
+/** Added to the handle validity for the keys' TTL: the server's own sweep (every 10 min) comes first. */
+export const EXPIRY_MARGIN_MS = 10 * 60_000;
 
 /** How long `open` waits for the server before giving up. */
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -57,20 +67,33 @@ local function read_checkpoint(seq)
 end
 `;
 
+/** Detached: no holder, and every key of the session expires after ARGV[n] ms (0: never). */
+const DETACHED_LUA = `
+local function detached(ttlArg)
+  redis.call('HDEL', KEYS[1], 'holder')
+  local ttl = tonumber(ttlArg)
+  if ttl > 0 then for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end end
+end
+`;
+
 const SCRIPTS = {
-  // ARGV: order, principal, model, createdAt, connectedMs, videoSeen, seq, turnCount, checkpointJson
+  // ARGV: order, principal, model, createdAt, connectedMs, videoSeen, seq, turnCount, checkpointJson, holder ('' for none)
   reliveCreate: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[1], 'order', ARGV[1], 'principal', ARGV[2], 'model', ARGV[3], 'created_at', ARGV[4],
   'connected_ms', ARGV[5], 'video_seen', ARGV[6], 'status', 'open', 'lease_token', 1, 'latest_seq', ARGV[7], 'max_seq', ARGV[7])
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[10]) end
 redis.call('HSET', KEYS[3], ARGV[7], ARGV[9])
 redis.call('HSET', KEYS[4], ARGV[7], ARGV[8])
 return 'OK'
 `,
+  // ARGV: holder ('' for none). Attached again: the keys no longer expire.
   reliveAcquire: `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
 redis.call('HDEL', KEYS[1], 'last_detached_at')
+if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'holder') else redis.call('HSET', KEYS[1], 'holder', ARGV[1]) end
+for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
 return redis.call('HINCRBY', KEYS[1], 'lease_token', 1)
 `,
   // ARGV: leaseToken, seq, turnCount, firstTurn, checkpointJson, turn…
@@ -115,27 +138,30 @@ return read_checkpoint(ARGV[2])
   reliveLoad: `${READ_CHECKPOINT_LUA}
 return read_checkpoint(ARGV[1])
 `,
-  // ARGV: leaseToken, at, connectedMsAdded, videoSeen
-  reliveDetach: `
+  // ARGV: leaseToken, at, connectedMsAdded, videoSeen, ttlMs
+  reliveDetach: `${DETACHED_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
 if tonumber(redis.call('HGET', KEYS[1], 'lease_token')) > tonumber(ARGV[1]) then return 'FENCED' end
 redis.call('HSET', KEYS[1], 'last_detached_at', ARGV[2])
 redis.call('HINCRBYFLOAT', KEYS[1], 'connected_ms', ARGV[3])
 if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'video_seen', 1) end
+detached(ARGV[5])
 return 'OK'
 `,
-  // ARGV: leaseToken, at
-  reliveEnd: `
+  // ARGV: leaseToken, at, ttlMs
+  reliveEnd: `${DETACHED_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
 if tonumber(redis.call('HGET', KEYS[1], 'lease_token')) > tonumber(ARGV[1]) then return 'FENCED' end
 redis.call('HSET', KEYS[1], 'status', 'ended', 'last_detached_at', ARGV[2])
+detached(ARGV[3])
 return 'OK'
 `,
-  // ARGV: order, at
-  reliveReleaseOrphan: `
+  // ARGV: order, at, ttlMs
+  reliveReleaseOrphan: `${DETACHED_LUA}
 if redis.call('HGET', KEYS[1], 'order') ~= ARGV[1] then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'last_detached_at') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'last_detached_at', ARGV[2])
+detached(ARGV[3])
 return 1
 `,
   // ARGV: order, detachedBefore
@@ -161,12 +187,21 @@ function parseMember(member: string): { order: string; sessionId: string } {
   return { order: String(Number(member.slice(0, colon))), sessionId: member.slice(colon + 1) };
 }
 
+export interface RedisStoreOptions {
+  /**
+   * How long a detached session's handles stay valid (the server's handleTtlMs; default 2 h): its
+   * keys expire that long plus EXPIRY_MARGIN_MS after the detach. createServer raises it to its own
+   * handle validity.
+   */
+  detachedTtlMs?: number;
+}
+
 export class RedisStore implements SessionStore {
   /**
    * Connects to `url` (`redis://HOST:PORT[/DB]`). Fails within a few seconds, with the address in
    * the message, when the server cannot be reached.
    */
-  static async open(url: string): Promise<RedisStore> {
+  static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     let connected = false;
     let lastError: Error | undefined;
     const redis = new Redis(url, {
@@ -189,12 +224,32 @@ export class RedisStore implements SessionStore {
       throw new Error(`store: cannot reach Redis at ${redactUrl(url)}: ${reason}`);
     }
     connected = true;
-    return new RedisStore(redis);
+    return new RedisStore(redis, url, options.detachedTtlMs ?? DEFAULT_LIFETIMES.handleTtlMs);
   }
 
   private closed = false;
 
-  private constructor(private readonly redis: Redis) {}
+  private constructor(
+    private readonly redis: Redis,
+    /** The server this store is on: the cluster layer opens its own connections to it. */
+    readonly url: string,
+    private detachedTtlMs: number,
+  ) {}
+
+  /** How long a detached session's handles stay valid; its keys expire that long plus EXPIRY_MARGIN_MS after. */
+  get handleTtlMs(): number {
+    return this.detachedTtlMs;
+  }
+
+  set handleTtlMs(ms: number) {
+    if (!(ms > 0)) throw new Error(`handleTtlMs must be positive, got ${ms}`);
+    this.detachedTtlMs = ms;
+  }
+
+  /** The PEXPIRE a detached session's keys get. */
+  private get keyTtlMs(): number {
+    return Math.ceil(this.detachedTtlMs + EXPIRY_MARGIN_MS);
+  }
 
   async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
     assertFirstCheckpoint(record.id, first);
@@ -210,6 +265,7 @@ export class RedisStore implements SessionStore {
       first.seq,
       first.turnCount,
       JSON.stringify(first),
+      record.holder ?? '',
     ]);
     if (result === 'EXISTS') throw new Error(`session ${record.id} already exists`);
     // Indexed after it exists: a session is never found in the index before it can be read.
@@ -222,8 +278,8 @@ export class RedisStore implements SessionStore {
     return recordFrom(sessionId, fields);
   }
 
-  async acquireLease(sessionId: string): Promise<number> {
-    const result = await this.script('reliveAcquire', sessionId, []);
+  async acquireLease(sessionId: string, holder?: string): Promise<number> {
+    const result = await this.script('reliveAcquire', sessionId, [holder ?? '']);
     if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
     return Number(result);
   }
@@ -259,13 +315,13 @@ export class RedisStore implements SessionStore {
   }
 
   async detach(sessionId: string, leaseToken: number, at: number, connectedMsAdded: number, videoSeen: boolean): Promise<void> {
-    this.fenced(sessionId, await this.script('reliveDetach', sessionId, [leaseToken, at, connectedMsAdded, videoSeen ? 1 : 0]));
+    this.fenced(sessionId, await this.script('reliveDetach', sessionId, [leaseToken, at, connectedMsAdded, videoSeen ? 1 : 0, this.keyTtlMs]));
   }
 
   async end(sessionId: string, leaseToken: number, at: number): Promise<void> {
     // An ended session is over even if its connection's detach never arrives (a crash): dating it
     // here lets expire() remove it like any detached session.
-    this.fenced(sessionId, await this.script('reliveEnd', sessionId, [leaseToken, at]));
+    this.fenced(sessionId, await this.script('reliveEnd', sessionId, [leaseToken, at, this.keyTtlMs]));
   }
 
   async list(limit: number): Promise<SessionRecord[]> {
@@ -298,7 +354,7 @@ export class RedisStore implements SessionStore {
     let released = 0;
     for (const member of await this.indexMembers()) {
       const { order, sessionId } = parseMember(member);
-      released += Number(await this.script('reliveReleaseOrphan', sessionId, [order, at]));
+      released += Number(await this.script('reliveReleaseOrphan', sessionId, [order, at, this.keyTtlMs]));
     }
     return released;
   }
@@ -324,6 +380,12 @@ export class RedisStore implements SessionStore {
   async setMeta(key: string, value: string): Promise<void> {
     this.assertOpen();
     await this.redis.hset(META_KEY, key, value);
+  }
+
+  async initMeta(key: string, value: string): Promise<string> {
+    this.assertOpen();
+    await this.redis.hsetnx(META_KEY, key, value);
+    return (await this.redis.hget(META_KEY, key)) ?? value;
   }
 
   async close(): Promise<void> {
@@ -374,6 +436,7 @@ function recordFrom(sessionId: string, fields: Record<string, string>): SessionR
     model: fields.model ?? '',
     createdAt: Number(fields.created_at),
     lastDetachedAt: fields.last_detached_at === undefined ? undefined : Number(fields.last_detached_at),
+    holder: fields.holder,
     connectedMs: Number(fields.connected_ms),
     videoSeen: fields.video_seen === '1',
     status: fields.status === 'ended' ? 'ended' : 'open',

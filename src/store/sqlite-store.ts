@@ -55,6 +55,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN max_seq INTEGER NOT NULL DEFAULT 0;
   UPDATE sessions SET max_seq = latest_seq;
   `,
+  // The node holding each session (SessionRecord.holder); NULL for rows written before it existed.
+  `
+  ALTER TABLE sessions ADD COLUMN holder TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -71,6 +75,7 @@ interface SessionRow {
   lease_token: number;
   latest_seq: number;
   max_seq: number;
+  holder: string | null;
 }
 
 interface CheckpointRow {
@@ -195,6 +200,7 @@ export class SqliteStore implements SessionStore {
       lease_token: 1,
       latest_seq: first.seq,
       max_seq: first.seq,
+      holder: record.holder ?? null,
     };
     this.createTx(row, first, bodyJsonOf(first));
   }
@@ -204,8 +210,8 @@ export class SqliteStore implements SessionStore {
     return row ? recordFrom(row) : undefined;
   }
 
-  async acquireLease(sessionId: string): Promise<number> {
-    const row = this.statements.acquireLease.get(sessionId);
+  async acquireLease(sessionId: string, holder?: string): Promise<number> {
+    const row = this.statements.acquireLease.get(holder ?? null, sessionId);
     if (!row) throw new Error(`session ${sessionId} does not exist`);
     return row.lease_token;
   }
@@ -261,6 +267,12 @@ export class SqliteStore implements SessionStore {
     this.statements.setMeta.run(key, value);
   }
 
+  async initMeta(key: string, value: string): Promise<string> {
+    if (key === SCHEMA_VERSION_KEY) throw new Error(`meta key ${key} is reserved by the store`);
+    this.statements.initMeta.run(key, value);
+    return this.statements.getMeta.get(key)!.value;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -276,23 +288,23 @@ export class SqliteStore implements SessionStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertSession: db.prepare(
-      `INSERT INTO sessions (id, principal, model, created_at, last_detached_at, connected_ms, video_seen, status, lease_token, latest_seq, max_seq)
-       VALUES (@id, @principal, @model, @created_at, @last_detached_at, @connected_ms, @video_seen, @status, @lease_token, @latest_seq, @max_seq)`,
+      `INSERT INTO sessions (id, principal, model, created_at, last_detached_at, connected_ms, video_seen, status, lease_token, latest_seq, max_seq, holder)
+       VALUES (@id, @principal, @model, @created_at, @last_detached_at, @connected_ms, @video_seen, @status, @lease_token, @latest_seq, @max_seq, @holder)`,
     ),
     getSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
     leaseOf: db.prepare<[string], { lease_token: number; latest_seq: number; max_seq: number }>(
       'SELECT lease_token, latest_seq, max_seq FROM sessions WHERE id = ?',
     ),
-    acquireLease: db.prepare<[string], { lease_token: number }>(
-      'UPDATE sessions SET lease_token = lease_token + 1, last_detached_at = NULL WHERE id = ? RETURNING lease_token',
+    acquireLease: db.prepare<[string | null, string], { lease_token: number }>(
+      'UPDATE sessions SET lease_token = lease_token + 1, last_detached_at = NULL, holder = ? WHERE id = ? RETURNING lease_token',
     ),
     setLatestSeq: db.prepare<[number, string]>('UPDATE sessions SET latest_seq = ? WHERE id = ?'),
     setCommittedSeq: db.prepare<[number, number, string]>('UPDATE sessions SET latest_seq = ?, max_seq = max(max_seq, ?) WHERE id = ?'),
     detach: db.prepare<[number, number, number, string]>(
-      'UPDATE sessions SET last_detached_at = ?, connected_ms = connected_ms + ?, video_seen = max(video_seen, ?) WHERE id = ?',
+      'UPDATE sessions SET last_detached_at = ?, holder = NULL, connected_ms = connected_ms + ?, video_seen = max(video_seen, ?) WHERE id = ?',
     ),
-    end: db.prepare<[number, string]>("UPDATE sessions SET status = 'ended', last_detached_at = ? WHERE id = ?"),
-    releaseOrphans: db.prepare<[number]>('UPDATE sessions SET last_detached_at = ? WHERE last_detached_at IS NULL'),
+    end: db.prepare<[number, string]>("UPDATE sessions SET status = 'ended', last_detached_at = ?, holder = NULL WHERE id = ?"),
+    releaseOrphans: db.prepare<[number]>('UPDATE sessions SET last_detached_at = ?, holder = NULL WHERE last_detached_at IS NULL'),
     list: db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     insertTurn: db.prepare<[string, number, string]>('INSERT INTO turns (session_id, idx, json) VALUES (?, ?, ?)'),
     history: db.prepare<[string, number, number], { json: string }>(
@@ -307,6 +319,7 @@ function prepareStatements(db: Database.Database) {
     expireCheckpoints: db.prepare<[number]>('DELETE FROM checkpoints WHERE session_id IN (SELECT id FROM sessions WHERE last_detached_at < ?)'),
     expireSessions: db.prepare<[number]>('DELETE FROM sessions WHERE last_detached_at < ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    initMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
   };
 }
@@ -351,6 +364,7 @@ function recordFrom(row: SessionRow): SessionRecord {
     model: row.model,
     createdAt: row.created_at,
     lastDetachedAt: row.last_detached_at ?? undefined,
+    holder: row.holder ?? undefined,
     connectedMs: row.connected_ms,
     videoSeen: row.video_seen !== 0,
     status: row.status,

@@ -93,6 +93,16 @@ describe('serve options', () => {
     assert.throws(() => parseServeArgs(['--clock', 'sundial'], {}), /--clock must be real or manual/);
   });
 
+  test('--node-id (or RELIVE_NODE_ID) names the node; an id that would break a key is refused', () => {
+    const parsed = parseServeArgs(['--node-id', 'eu-1'], {});
+    assert.ok(!('help' in parsed));
+    assert.equal(parsed.options.nodeId, 'eu-1');
+    const fromEnv = parseServeArgs([], { RELIVE_NODE_ID: 'n2' });
+    assert.ok(!('help' in fromEnv));
+    assert.equal(fromEnv.options.nodeId, 'n2');
+    assert.throws(() => parseServeArgs(['--node-id', 'a:b'], {}), /--node-id: node id must be/);
+  });
+
   test('refuse unknown flags', () => {
     assert.throws(() => parseServeArgs(['--nope'], {}));
   });

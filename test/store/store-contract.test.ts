@@ -15,7 +15,7 @@ import type { ContextTurn } from '../../src/session/context.js';
 import { FencedError, type Checkpoint, type NewSessionRecord, type SessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
-import { RedisStore } from '../../src/store/redis-store.js';
+import { EXPIRY_MARGIN_MS, RedisStore } from '../../src/store/redis-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -99,6 +99,7 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       assert.deepEqual(await store.get('s1'), {
         ...newRecord('s1', 1_234),
         lastDetachedAt: undefined,
+        holder: undefined,
         status: 'open',
         leaseToken: 1,
         latestSeq: 1,
@@ -133,6 +134,37 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       const record = await store.get('s1');
       assert.equal(record?.leaseToken, 3);
       assert.equal(record?.lastDetachedAt, undefined);
+    });
+
+    test('create records the creating node as holder', async () => {
+      await store.create({ ...newRecord('s1'), holder: 'node-a' }, checkpoint(1, 0));
+      await store.create(newRecord('s2'), checkpoint(1, 0));
+      assert.equal((await store.get('s1'))?.holder, 'node-a');
+      assert.equal((await store.get('s2'))?.holder, undefined);
+      assert.equal((await store.list(10)).find((r) => r.id === 's1')?.holder, 'node-a');
+    });
+
+    test('acquireLease records the holder it is given, and replaces the previous one', async () => {
+      await store.create({ ...newRecord('s1'), holder: 'node-a' }, checkpoint(1, 0));
+      await store.acquireLease('s1', 'node-b');
+      assert.equal((await store.get('s1'))?.holder, 'node-b');
+      await store.acquireLease('s1');
+      assert.equal((await store.get('s1'))?.holder, undefined);
+    });
+
+    test('detach, end and releaseOrphans clear the holder', async () => {
+      for (const id of ['detached', 'ended', 'orphan']) await store.create({ ...newRecord(id), holder: 'node-a' }, checkpoint(1, 0));
+      await store.detach('detached', 1, 5_000, 0, false);
+      await store.end('ended', 1, 5_000);
+      await store.releaseOrphans(6_000);
+      for (const id of ['detached', 'ended', 'orphan']) assert.equal((await store.get(id))?.holder, undefined, id);
+    });
+
+    test('a fenced detach leaves the new holder in place', async () => {
+      await store.create({ ...newRecord('s1'), holder: 'node-a' }, checkpoint(1, 0));
+      await store.acquireLease('s1', 'node-b');
+      await assert.rejects(store.detach('s1', 1, 5_000, 0, false), FencedError);
+      assert.equal((await store.get('s1'))?.holder, 'node-b');
     });
 
     test('releaseOrphans dates sessions left attached, and only those', async () => {
@@ -376,6 +408,12 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       assert.equal(await store.getMeta('handle-secret'), 'two');
     });
 
+    test('initMeta: the first value stays; every caller gets it', async () => {
+      assert.equal(await store.initMeta('secret', 'first'), 'first');
+      assert.deepEqual(await Promise.all([store.initMeta('secret', 'second'), store.initMeta('secret', 'third')]), ['first', 'first']);
+      assert.equal(await store.getMeta('secret'), 'first');
+    });
+
     test('values handed in or out cannot be mutated into the store', async () => {
       const turns = [user('a')];
       const cp = checkpoint(2, 1, { pendingInput: [{ kind: 'text', text: 'pending' }] });
@@ -480,6 +518,56 @@ describe('RedisStore on a shared server', () => {
     assert.deepEqual((await store.list(10)).map((r) => r.id), ['s1']);
   });
 
+  test('detach and end set a TTL of the handle validity plus a margin on every key of the session; acquireLease removes it', async () => {
+    const store = await node();
+    store.handleTtlMs = 60_000;
+    await sessionWith(store, 's1', [user('a')]);
+    await sessionWith(store, 's2', [user('b')]);
+    const admin = new Redis(await redisUrl());
+    const ttls = async (id: string) => Promise.all(['session', 'turns', 'checkpoints', 'turncounts'].map((k) => admin.pttl(`relive:{${id}}:${k}`)));
+    try {
+      assert.deepEqual(await ttls('s1'), [-1, -1, -1, -1]);
+      await store.detach('s1', 1, 5_000, 0, false);
+      await store.end('s2', 1, 5_000);
+      for (const ttl of [...(await ttls('s1')), ...(await ttls('s2'))]) {
+        assert.ok(ttl > 60_000 + EXPIRY_MARGIN_MS - 5_000 && ttl <= 60_000 + EXPIRY_MARGIN_MS, `ttl ${ttl}`);
+      }
+      await store.acquireLease('s1', 'node-b');
+      assert.deepEqual(await ttls('s1'), [-1, -1, -1, -1]);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  test('the TTL comes from the detachedTtlMs option', async () => {
+    const store = await RedisStore.open(await redisUrl(), { detachedTtlMs: 1_000 });
+    open.push(store);
+    await store.create(newRecord('s1'), checkpoint(1, 0));
+    await store.detach('s1', 1, 5_000, 0, false);
+    const admin = new Redis(await redisUrl());
+    try {
+      const ttl = await admin.pttl('relive:{s1}:session');
+      assert.ok(ttl > 0 && ttl <= 1_000 + EXPIRY_MARGIN_MS, `ttl ${ttl}`);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  test('a session Redis deleted (its keys expired) is not listed, and expire removes its index entry', async () => {
+    const store = await node();
+    await sessionWith(store, 'gone', [user('a')]);
+    await sessionWith(store, 'kept', [user('b')]);
+    const admin = new Redis(await redisUrl());
+    try {
+      await admin.del('relive:{gone}:session', 'relive:{gone}:turns', 'relive:{gone}:checkpoints', 'relive:{gone}:turncounts');
+      assert.deepEqual((await store.list(10)).map((r) => r.id), ['kept']);
+      assert.equal(await store.expire(0), 0);
+      assert.deepEqual((await admin.zrange('relive:sessions', '0', '-1')).map((m) => m.slice(m.indexOf(':') + 1)), ['kept']);
+    } finally {
+      await admin.quit();
+    }
+  });
+
   test('the database number in the URL keeps stores apart', async () => {
     const db0 = await node();
     const db1 = await freshRedisStore(1);
@@ -517,6 +605,7 @@ describe('SqliteStore on a file', () => {
     assert.deepEqual(await second.get('s1'), {
       ...newRecord('s1'),
       lastDetachedAt: 7_000,
+      holder: undefined,
       connectedMs: 3_000,
       videoSeen: true,
       status: 'open',
@@ -555,6 +644,29 @@ describe('SqliteStore on a file', () => {
       raw.close();
     }
     await assert.rejects(store.setMeta('schema_version', '0'), /reserved/);
+  });
+
+  test('a file of the previous schema (no holder column) is migrated in place and keeps its sessions', async () => {
+    const first = openStoreAt(path);
+    await sessionWith(first, 's1', [user('a')]);
+    await first.close();
+    // Back to version 2: the file as the relive before holders left it.
+    const raw = new Database(path);
+    raw.exec('ALTER TABLE sessions DROP COLUMN holder');
+    raw.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
+    raw.close();
+
+    const second = openStoreAt(path);
+    assert.equal((await second.get('s1'))?.holder, undefined);
+    assert.deepEqual((await second.load('s1', 2))?.history, [user('a')]);
+    await second.acquireLease('s1', 'node-b');
+    assert.equal((await second.get('s1'))?.holder, 'node-b');
+    const check = new Database(path, { readonly: true });
+    try {
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: String(SCHEMA_VERSION) });
+    } finally {
+      check.close();
+    }
   });
 
   test('a file from a newer schema version is refused', async () => {
