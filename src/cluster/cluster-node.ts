@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { SessionStore } from '../session/store.js';
 import { releaseDeadHolders } from './dead-holders.js';
 import { presenceKey, takeoverChannel, yieldedChannel } from './keys.js';
-import { parseTakeoverRequest, parseYieldedReply, type TakeoverRequest, type YieldedReply } from './messages.js';
+import { parseTakeoverRequest, parseYieldedReply, type RemoteAction, type TakeoverRequest, type YieldedReply } from './messages.js';
 import { readLiveNodes, type NodePresence } from './presence.js';
 
 export interface ClusterNodeOptions {
@@ -27,6 +27,8 @@ export interface ClusterNodeOptions {
    * for its last write). Resolves false when no connection here holds it.
    */
   readonly yieldSession: (sessionId: string) => Promise<boolean>;
+  /** Does `action` to this node's connection of `sessionId` (the control API of another node asked). False when none holds it. */
+  readonly actOnSession?: (sessionId: string, action: RemoteAction) => boolean;
   /** Sessions attached here, published in the presence key. */
   readonly liveSessions: () => number;
   readonly log: Logger;
@@ -122,14 +124,27 @@ export class ClusterNode {
    * its last write done), it is found dead, or the timeout passes: the caller then takes the lease
    * in every case, so a wedged node cannot block a resume.
    */
-  async requestTakeover(sessionId: string, holderNode: string): Promise<TakeoverOutcome> {
+  requestTakeover(sessionId: string, holderNode: string): Promise<TakeoverOutcome> {
+    return this.ask(sessionId, holderNode, undefined);
+  }
+
+  /**
+   * Asks `holderNode` to give its connection of `sessionId` a goAway or a close, as the control API
+   * does on the node that holds it: 'yielded' when done, 'not-held' when that node has no such
+   * connection, 'unreachable' or 'timeout' when the node does not answer.
+   */
+  requestAction(sessionId: string, holderNode: string, action: RemoteAction): Promise<TakeoverOutcome> {
+    return this.ask(sessionId, holderNode, action);
+  }
+
+  private async ask(sessionId: string, holderNode: string, action: RemoteAction | undefined): Promise<TakeoverOutcome> {
     const requestId = randomUUID();
     const timeoutMs = this.options.takeoverTimeoutMs ?? 3_000;
     let timer: NodeJS.Timeout | undefined;
     // Listening before publishing: the answer can come back before PUBLISH returns.
     const answered = new Promise<YieldedReply>((resolve) => this.pending.set(requestId, resolve));
     try {
-      const request: TakeoverRequest = { requestId, sessionId, from: this.id };
+      const request: TakeoverRequest = action ? { requestId, sessionId, from: this.id, action } : { requestId, sessionId, from: this.id };
       // PUBLISH counts the subscribers that got it: 0 means the holder's subscriber connection died with it.
       const receivers = await this.commands.publish(takeoverChannel(holderNode), JSON.stringify(request));
       if (receivers === 0) return 'unreachable';
@@ -223,11 +238,13 @@ export class ClusterNode {
   private async yieldFor(request: TakeoverRequest): Promise<void> {
     let yielded = false;
     try {
-      yielded = await this.options.yieldSession(request.sessionId);
+      if (request.action) yielded = this.options.actOnSession?.(request.sessionId, request.action) ?? false;
+      else yielded = await this.options.yieldSession(request.sessionId);
     } catch (err) {
       this.options.log.error({ err: message(err), session: request.sessionId }, 'cluster: yielding a session failed');
     }
-    this.options.log.info({ session: request.sessionId, to: request.from, yielded }, 'cluster: session handed to another node');
+    if (request.action) this.options.log.info({ session: request.sessionId, from: request.from, action: request.action.type, done: yielded }, 'cluster: control API action from another node');
+    else this.options.log.info({ session: request.sessionId, to: request.from, yielded }, 'cluster: session handed to another node');
     const reply: YieldedReply = { requestId: request.requestId, sessionId: request.sessionId, yielded };
     await this.commands.publish(yieldedChannel(request.from), JSON.stringify(reply)).catch((err: unknown) => {
       this.options.log.warn({ err: message(err) }, 'cluster: takeover answer not sent');

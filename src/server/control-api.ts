@@ -12,6 +12,7 @@ import type { ServerContext } from './context.js';
 import { DEFAULTS } from './options.js';
 import type { SessionEntry } from './registry.js';
 import type { SessionRecord } from '../session/store.js';
+import type { RemoteAction } from '../cluster/messages.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -66,25 +67,32 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       } catch (err) {
         return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
       }
-      if (!entry) {
-        const holder = (await ctx.store.get(id))?.holder;
-        // Actions reach connections of this node only; another node's control API acts on its own.
-        if (holder !== undefined && holder !== ctx.nodeId) return json(res, 409, { error: `session is held on node ${holder}: ask that node`, node: holder });
-        return json(res, 409, { error: 'session has no live connection' });
-      }
+      let remote: RemoteAction;
       if (action === 'goAway') {
         const parsed = GoAwayBody.safeParse(body ?? {});
         const ms = parsed.success ? (parsed.data.timeLeft === undefined ? DEFAULTS.goAwayNoticeMs : parseDuration(parsed.data.timeLeft)) : undefined;
         if (ms === undefined) return json(res, 400, { error: 'body must be {"timeLeft": "<seconds>s"}' });
-        entry.connection.goAway(ms);
-        return json(res, 200, { ok: true, timeLeftMs: ms });
+        remote = { type: 'goAway', timeLeftMs: ms };
+      } else {
+        const parsed = CloseBody.safeParse(body ?? {});
+        if (!parsed.success || !isSendableCloseCode(parsed.data.code)) {
+          return json(res, 400, { error: 'body must be {"code": 1000|1007|1008|1011|3000-4999…, "reason": "…"}' });
+        }
+        remote = { type: 'close', code: parsed.data.code, reason: parsed.data.reason };
       }
-      const parsed = CloseBody.safeParse(body ?? {});
-      if (!parsed.success || !isSendableCloseCode(parsed.data.code)) {
-        return json(res, 400, { error: 'body must be {"code": 1000|1007|1008|1011|3000-4999…, "reason": "…"}' });
+      const done = remote.type === 'goAway' ? { ok: true, timeLeftMs: remote.timeLeftMs } : { ok: true };
+      if (entry) {
+        if (remote.type === 'goAway') entry.connection.goAway(remote.timeLeftMs);
+        else entry.connection.close(remote, 'closed through the control API');
+        return json(res, 200, done);
       }
-      entry.connection.close(parsed.data, 'closed through the control API');
-      return json(res, 200, { ok: true });
+      // Held on another node: that node does it to its connection, as its own control API would.
+      const holder = (await ctx.store.get(id))?.holder;
+      if (holder === undefined || holder === ctx.nodeId || !ctx.cluster) return json(res, 409, { error: 'session has no live connection' });
+      const outcome = await ctx.cluster.requestAction(id, holder, remote);
+      if (outcome === 'yielded') return json(res, 200, { ...done, node: holder });
+      if (outcome === 'not-held') return json(res, 409, { error: `session has no live connection (node ${holder} no longer holds it)`, node: holder });
+      return json(res, 503, { error: `node ${holder} holds the session and did not answer (${outcome})`, node: holder });
     },
   };
 }

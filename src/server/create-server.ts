@@ -236,6 +236,13 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
             await entry.connection.yieldSession();
             return true;
           },
+          actOnSession: (id, action) => {
+            const entry = registry.get(id);
+            if (!entry) return false;
+            if (action.type === 'goAway') entry.connection.goAway(action.timeLeftMs);
+            else entry.connection.close({ code: action.code, reason: action.reason }, 'closed through the control API of another node');
+            return true;
+          },
           liveSessions: () => registry.liveCount,
           log,
         });

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { ClusterNode, type ClusterNodeOptions } from '../../src/cluster/cluster-node.js';
 import { checkNodeId, newNodeId } from '../../src/cluster/node-id.js';
+import { parseTakeoverRequest } from '../../src/cluster/messages.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -127,5 +128,17 @@ describe('ClusterNode', () => {
     assert.match(newNodeId(), /^[0-9a-f]{10}$/);
     assert.equal(checkNodeId('eu-west.1_a'), 'eu-west.1_a');
     for (const bad of ['', 'a:b', 'a*', 'x'.repeat(65), 'a b']) assert.throws(() => checkNodeId(bad), /node id/);
+  });
+});
+
+describe('cluster messages', () => {
+  test('requests from other versions or typed by hand are dropped, never thrown', () => {
+    const base = { requestId: 'r', sessionId: 's', from: 'n1' };
+    assert.deepEqual(parseTakeoverRequest(JSON.stringify(base)), base);
+    assert.deepEqual(parseTakeoverRequest(JSON.stringify({ ...base, action: { type: 'goAway', timeLeftMs: 500 } })), { ...base, action: { type: 'goAway', timeLeftMs: 500 } });
+    assert.deepEqual(parseTakeoverRequest(JSON.stringify({ ...base, action: { type: 'close', code: 1011, reason: 'x' } })), { ...base, action: { type: 'close', code: 1011, reason: 'x' } });
+    for (const bad of ['', 'nope', '[]', 'null', JSON.stringify({ ...base, from: 3 }), JSON.stringify({ ...base, action: { type: 'goAway', timeLeftMs: -1 } }), JSON.stringify({ ...base, action: { type: 'close', code: 1.5, reason: 'x' } }), JSON.stringify({ ...base, action: { type: 'reboot' } })]) {
+      assert.equal(parseTakeoverRequest(bad), undefined, bad);
+    }
   });
 });

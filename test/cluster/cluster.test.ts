@@ -261,12 +261,27 @@ describe('the control API and metrics see the whole cluster', () => {
     const detail = await getJson<SessionSummary & { context: unknown[] }>(`${b.url}/relive/v1/sessions/${c.id}`);
     assert.equal(detail.node, 'node-a');
     assert.equal(detail.context.length, 2);
-    // Actions reach only the holder's own connections.
-    const res = await fetch(`${b.url}/relive/v1/sessions/${c.id}:goAway`, { method: 'POST', body: '{}' });
-    assert.equal(res.status, 409);
-    assert.match(((await res.json()) as { error: string }).error, /node-a/);
     c.session.close();
     await c.inbox.waitClose();
+  });
+
+  test('goAway and close through any node’s control API reach the connection on the node that holds the session', async () => {
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const c = await connect(a.url);
+    await turn(c, 'hi');
+    const res = await fetch(`${b.url}/relive/v1/sessions/${c.id}:goAway`, { method: 'POST', body: JSON.stringify({ timeLeft: '7s' }) });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { ok: true, timeLeftMs: 7000, node: 'node-a' });
+    const goAway = await c.inbox.waitFor((m) => m.goAway !== undefined);
+    assert.equal(goAway.goAway!.timeLeft, '7s');
+    const closing = await fetch(`${b.url}/relive/v1/sessions/${c.id}:close`, { method: 'POST', body: JSON.stringify({ code: 1011, reason: 'Internal error occurred.' }) });
+    assert.equal(closing.status, 200);
+    assert.deepEqual(await c.inbox.waitClose(), { code: 1011, reason: 'Internal error occurred.' });
+    // Detached now: nobody holds it, nothing to act on.
+    await eventually(async () => (await getJson<SessionSummary>(`${b.url}/relive/v1/sessions/${c.id}`)).node === null, 'detached');
+    const again = await fetch(`${b.url}/relive/v1/sessions/${c.id}:goAway`, { method: 'POST', body: '{}' });
+    assert.equal(again.status, 409);
   });
 
   test('GET /relive/v1/nodes lists the live nodes with their session counts; a closed node leaves at once', async () => {
