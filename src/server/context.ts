@@ -40,6 +40,8 @@ export interface ServerContext {
   readonly nodeId: string;
   /** The other nodes on a shared Redis store, once listen() joined them; undefined on a single node. */
   readonly cluster: ClusterNode | undefined;
+  /** The server is draining (SIGTERM): new connections are refused, /healthz says so. */
+  readonly draining: boolean;
   readonly handles: HandleCodec;
   readonly lifetimes: Lifetimes;
   /** The close at the connection lifetime (1008 aborted; a profile may choose 1011). */

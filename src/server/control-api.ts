@@ -35,7 +35,13 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
         return;
       }
       if (path === '/healthz' && req.method === 'GET') {
-        return json(res, 200, { status: 'ok', sessions: ctx.registry.liveCount, uptimeSeconds: Math.round((ctx.clock.now() - startedAt) / 1000), node: ctx.nodeId });
+        // 503 while draining: a load balancer's health check takes the node out before its connections end.
+        return json(res, ctx.draining ? 503 : 200, {
+          status: ctx.draining ? 'draining' : 'ok',
+          sessions: ctx.registry.liveCount,
+          uptimeSeconds: Math.round((ctx.clock.now() - startedAt) / 1000),
+          node: ctx.nodeId,
+        });
       }
       if (!path.startsWith('/relive/v1/')) return json(res, 404, { error: 'not found' });
       if (adminToken && !authorized(req, adminToken)) return json(res, 401, { error: 'admin token required' });

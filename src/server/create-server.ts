@@ -96,6 +96,9 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     get cluster() {
       return cluster;
     },
+    get draining() {
+      return draining;
+    },
     get handles() {
       if (!handles) throw new Error('listen() loads the handle secret before any connection is served');
       return handles;

@@ -156,6 +156,10 @@ describe('drain', () => {
       headers: { connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
     }).catch((err: Error) => err);
     assert.ok(refused instanceof Error || refused.status === 503);
+    // The health check tells a load balancer to send new connections elsewhere.
+    const health = await fetch(`${server.url}/healthz`);
+    assert.equal(health.status, 503);
+    assert.equal(((await health.json()) as { status: string }).status, 'draining');
     await clock.advance(10_000);
     assert.deepEqual(await c.inbox.waitClose(), { code: 1008, reason: 'The operation was aborted.' });
     await drained;
