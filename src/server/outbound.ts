@@ -15,6 +15,11 @@ export interface DelayPolicy {
   readonly untilTurnComplete: boolean;
 }
 
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /** Held-back messages beyond which generation waits, as it would for a slow socket. */
 const MAX_HELD = 64;
 
@@ -24,7 +29,8 @@ export class Outbound {
   private readonly held: { message: ServerMessage; due: number }[] = [];
   private heldTimer: Timer | undefined;
   private lastDue = 0;
-  private corked = false;
+  /** The socket while corked (see coalesce). */
+  private corked: Corkable | undefined;
   sent = 0;
 
   constructor(
@@ -72,25 +78,32 @@ export class Outbound {
     this.sent++;
     this.coalesce();
     this.ws.send(encodeServerMessage(message), { binary: true }, () => this.checkDrained());
+    // The end of a turn goes out now: the checkpoint commit that follows may block the loop (SQLite
+    // waits for its fsync synchronously), and the client must not wait for it.
+    if ('serverContent' in message && message.serverContent.turnComplete) this.flush();
   }
 
   /**
    * Frames sent in one turn of the event loop leave in one write: a turn's messages (its text,
-   * generationComplete, turnComplete, the resumption update) are usually produced together, and
-   * on loopback each socket write costs more than a frame's whole processing. The socket is
-   * corked until the loop's check phase, so nothing waits for a timer or for more input.
+   * generationComplete, turnComplete) are usually produced together, and on loopback each socket
+   * write costs more than a frame's whole processing. The socket is corked until the loop's check
+   * phase (or the turn's end), so nothing waits for a timer or for more input.
    */
   private coalesce(): void {
     if (this.corked) return;
     // ws keeps the net.Socket private; without one (a test double) frames go out one by one.
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const socket = (this.ws as unknown as { _socket?: Corkable })._socket;
     if (!socket) return;
-    this.corked = true;
+    this.corked = socket;
     socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      socket.uncork();
-    });
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const socket = this.corked;
+    if (!socket) return;
+    this.corked = undefined;
+    socket.uncork();
   }
 
   private scheduleHeld(now: number): void {
