@@ -36,6 +36,9 @@ interface Frame {
 
 let connectionSeq = 0;
 
+/** Pauses between the attempts to detach a session while the store is unreachable: about 5 minutes in all. */
+const DETACH_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000, 60_000, 60_000, 60_000];
+
 export class Connection {
   readonly id = `c${++connectionSeq}`;
   readonly openedAt: number;
@@ -461,15 +464,31 @@ export class Connection {
     this.voice?.close();
     this.ctx.registry.detach(opened.session, this);
     const connectedMs = now - this.attachedAt;
-    this.finalWrite = opened.checkpointer
-      .settled()
-      .then(() => this.ctx.store.detach(opened.session.id, opened.checkpointer.leaseToken, now, connectedMs, this.videoSeen))
-      .catch((err: unknown) => {
-        // Fenced: the session was taken over, and the new holder's accounting stands.
-        if (!(err instanceof FencedError)) this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'detaching the session failed');
-      });
+    this.finalWrite = opened.checkpointer.settled().then(() => this.detach(opened, now, connectedMs, 0));
     this.ctx.pendingWrites.add(this.finalWrite);
     void this.finalWrite.then(() => this.ctx.pendingWrites.delete(this.finalWrite));
+  }
+
+  /**
+   * Hands the session back to the store. A detach that fails for want of a store (a Redis outage)
+   * is tried again in the background for a few minutes: a session left marked as attached would
+   * never have its handles expire. The retry is harmless whatever happened to the first attempt:
+   * the store counts the same detach once, and a resume in between took a new lease, which fences it.
+   */
+  private async detach(opened: OpenedSession, at: number, connectedMs: number, attempt: number): Promise<void> {
+    try {
+      await this.ctx.store.detach(opened.session.id, opened.checkpointer.leaseToken, at, connectedMs, this.videoSeen);
+      if (attempt > 0) this.log().info({ attempt }, 'session detached after the store came back');
+    } catch (err) {
+      // Fenced: the session was taken over, and the new holder's accounting stands.
+      if (err instanceof FencedError) return;
+      const message = err instanceof Error ? err.message : String(err);
+      this.log().error({ err: message, attempt }, 'detaching the session failed');
+      // Gone (a Redis restarted without persistence) or shut down: nothing left to detach.
+      if (/does not exist|store is closed/.test(message) || attempt >= DETACH_RETRY_DELAYS_MS.length) return;
+      // Real time, not the server clock: this waits for Redis, and a manual clock may never move.
+      setTimeout(() => void this.detach(opened, at, connectedMs, attempt + 1), DETACH_RETRY_DELAYS_MS[attempt]).unref();
+    }
   }
 
   /** Read through a method: TypeScript would otherwise keep its narrowing across an await. */

@@ -27,6 +27,12 @@
  *
  * Durability is Redis's: a resolved commit is in the server's memory; whether it survives a
  * server crash depends on the server's persistence settings (appendonly/appendfsync).
+ *
+ * While Redis is unreachable every operation fails within seconds instead of waiting for it (see
+ * the connection options in `open`): the server answers a setup or resume it cannot serve with
+ * 1011, and a commit that fails sends no handle. The connection reconnects by itself, and a
+ * write whose outcome is unknown (sent, no reply) is never sent again by ioredis: the
+ * lease token and the rewind on resume make whatever Redis did with it harmless.
  */
 import { Redis } from 'ioredis';
 import type { ContextTurn } from '../session/context.js';
@@ -42,8 +48,14 @@ const META_KEY = `${PREFIX}meta`;
 /** Added to the handle validity for the keys' TTL: the server's own sweep (every 10 min) comes first. */
 export const EXPIRY_MARGIN_MS = 10 * 60_000;
 
-/** How long `open` waits for the server before giving up. */
+/** How long one connection attempt (the first, and each reconnect) waits for the server. */
 const CONNECT_TIMEOUT_MS = 2_000;
+
+/** Default bound on one command's wait for its reply (RedisStoreOptions.commandTimeoutMs). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+
+/** Longest pause between reconnect attempts: relive serves again within about this long of Redis coming back. */
+const MAX_RECONNECT_DELAY_MS = 1_000;
 
 /** KEYS of every per-session script: session, turns, checkpoints, turncounts. */
 function keysOf(sessionId: string): [string, string, string, string] {
@@ -142,6 +154,8 @@ return read_checkpoint(ARGV[1])
   reliveDetach: `${DETACHED_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
 if tonumber(redis.call('HGET', KEYS[1], 'lease_token')) > tonumber(ARGV[1]) then return 'FENCED' end
+-- The same detach again (a retry after a reply that was lost): done already, count the time once.
+if redis.call('HGET', KEYS[1], 'last_detached_at') == ARGV[2] then return 'OK' end
 redis.call('HSET', KEYS[1], 'last_detached_at', ARGV[2])
 redis.call('HINCRBYFLOAT', KEYS[1], 'connected_ms', ARGV[3])
 if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'video_seen', 1) end
@@ -194,6 +208,13 @@ export interface RedisStoreOptions {
    * handle validity.
    */
   detachedTtlMs?: number;
+  /**
+   * How long a command may wait for Redis's reply before it fails (default 5 s): the longest a
+   * setup, resume or commit waits on a Redis that accepts connections but does not answer (stopped,
+   * a network path that drops packets). A command that timed out may still be executed later; the
+   * lease token fences it like any stale write.
+   */
+  commandTimeoutMs?: number;
 }
 
 export class RedisStore implements SessionStore {
@@ -204,12 +225,27 @@ export class RedisStore implements SessionStore {
   static async open(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     let connected = false;
     let lastError: Error | undefined;
+    // Chosen so that a client waits seconds, never indefinitely, while Redis is away, and so that
+    // relive recovers by itself once it is back:
     const redis = new Redis(url, {
       lazyConnect: true,
+      // One connection attempt (the first, and every reconnect) gives up after 2 s: an address
+      // that drops packets does not stall the reconnect loop.
       connectTimeout: CONNECT_TIMEOUT_MS,
-      // While opening, one attempt; once connected, reconnect with a capped backoff.
-      retryStrategy: (times) => (connected ? Math.min(times * 100, 2_000) : null),
-      maxRetriesPerRequest: 3,
+      // While opening, one attempt (the CLI fails at once with the address); once connected,
+      // reconnect for ever, 100 ms, 200 ms, … at most MAX_RECONNECT_DELAY_MS apart.
+      retryStrategy: (times) => (connected ? Math.min(times * 100, MAX_RECONNECT_DELAY_MS) : null),
+      // No offline queue: a command issued while the connection is down fails at once instead of
+      // waiting for a reconnect that may never come (the client gets 1011 and retries with its
+      // own backoff). It also means no command is sent long after its caller gave up on it.
+      enableOfflineQueue: false,
+      // Commands in flight when the connection drops fail at once, on the first reconnect
+      // attempt, rather than being sent again after the reconnect: their outcome is unknown, the
+      // caller has to treat them as failed, and a write must not land behind the caller's back.
+      maxRetriesPerRequest: 0,
+      // A Redis that keeps the connection open but does not answer (SIGSTOP, a black-holed
+      // network, a disk stalling fsync) is bounded too.
+      commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     });
     redis.on('error', (error: Error) => {
       lastError = error;
@@ -228,13 +264,22 @@ export class RedisStore implements SessionStore {
   }
 
   private closed = false;
+  /** Meta values this process agreed on through initMeta (the handle secret): written again after a reconnect. */
+  private readonly agreedMeta = new Map<string, string>();
 
   private constructor(
     private readonly redis: Redis,
     /** The server this store is on: the cluster layer opens its own connections to it. */
     readonly url: string,
     private detachedTtlMs: number,
-  ) {}
+  ) {
+    // 'ready' after open: a reconnect. A Redis that came back without its data (no persistence)
+    // lost the handle secret too; writing ours back (if nobody wrote one first) lets nodes that
+    // start later agree with the ones still running, as they did before.
+    redis.on('ready', () => {
+      for (const [key, value] of this.agreedMeta) void redis.hsetnx(META_KEY, key, value).catch(() => undefined);
+    });
+  }
 
   /** How long a detached session's handles stay valid; its keys expire that long plus EXPIRY_MARGIN_MS after. */
   get handleTtlMs(): number {
@@ -385,7 +430,9 @@ export class RedisStore implements SessionStore {
   async initMeta(key: string, value: string): Promise<string> {
     this.assertOpen();
     await this.redis.hsetnx(META_KEY, key, value);
-    return (await this.redis.hget(META_KEY, key)) ?? value;
+    const agreed = (await this.redis.hget(META_KEY, key)) ?? value;
+    this.agreedMeta.set(key, agreed);
+    return agreed;
   }
 
   async close(): Promise<void> {
