@@ -54,6 +54,7 @@ export type TakeoverOutcome =
   | 'timeout';
 
 const CONNECT_TIMEOUT_MS = 2_000;
+const COMMAND_TIMEOUT_MS = 2_000;
 
 export class ClusterNode {
   /**
@@ -63,7 +64,7 @@ export class ClusterNode {
    */
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const commands = connection(options.redisUrl);
-    const subscriber = connection(options.redisUrl);
+    const subscriber = connection(options.redisUrl, true);
     const node = new ClusterNode(options, commands, subscriber);
     try {
       await Promise.all([commands.connect(), subscriber.connect()]);
@@ -86,6 +87,14 @@ export class ClusterNode {
   private readonly timers: NodeJS.Timeout[] = [];
   private beating = false;
   private sweeping = false;
+  /**
+   * Nodes this node's sweeps found without presence, and since when. A Redis outage longer than
+   * the presence TTL expires every node's presence at once, and live nodes write theirs back only at
+   * their next heartbeat: a node is taken for dead only once it stayed missing a whole TTL.
+   */
+  private readonly missingSince = new Map<string, number>();
+  /** The sweep at start releases at once: Redis is up and every live node's presence is current. */
+  private firstSweep = true;
   private closed = false;
 
   private constructor(
@@ -176,7 +185,11 @@ export class ClusterNode {
     const heartbeatMs = this.options.heartbeatMs ?? 1_000;
     const sweepMs = this.options.sweepMs ?? this.options.presenceTtlMs ?? 5_000;
     const beat = setInterval(() => {
-      this.heartbeat().catch((err: unknown) => this.options.log.warn({ err: message(err) }, 'cluster: presence heartbeat failed'));
+      this.heartbeat().catch((err: unknown) => {
+        // Cut off from Redis: what was seen missing meanwhile proves nothing; observe afresh.
+        this.missingSince.clear();
+        this.options.log.warn({ err: message(err) }, 'cluster: presence heartbeat failed');
+      });
     }, heartbeatMs);
     const sweep = setInterval(() => {
       this.sweep().catch((err: unknown) => this.options.log.warn({ err: message(err) }, 'cluster: dead-node sweep failed'));
@@ -209,15 +222,28 @@ export class ClusterNode {
     if (this.sweeping || this.closed) return;
     this.sweeping = true;
     try {
-      const released = await releaseDeadHolders(
-        this.options.store,
-        async () => new Set((await this.nodes()).map((n) => n.id)),
-        this.options.now(),
-      );
+      const immediate = this.firstSweep;
+      this.firstSweep = false;
+      const released = await releaseDeadHolders(this.options.store, () => this.deadNodes(immediate), this.options.now());
       if (released.length > 0) this.options.log.info({ released: released.length }, 'cluster: sessions of dead nodes released');
     } finally {
       this.sweeping = false;
     }
+  }
+
+  /** Which holders count as dead now (see missingSince). */
+  private async deadNodes(immediate: boolean): Promise<(holder: string) => boolean> {
+    const live = new Set((await this.nodes()).map((n) => n.id));
+    const now = Date.now();
+    const ttl = this.options.presenceTtlMs ?? 5_000;
+    for (const id of this.missingSince.keys()) if (live.has(id)) this.missingSince.delete(id);
+    return (holder) => {
+      if (live.has(holder)) return false;
+      if (immediate) return true;
+      const since = this.missingSince.get(holder);
+      if (since === undefined) this.missingSince.set(holder, now);
+      return since !== undefined && now - since >= ttl;
+    };
   }
 
   private onMessage(channel: string, text: string): void {
@@ -252,12 +278,18 @@ export class ClusterNode {
   }
 }
 
-function connection(url: string): Redis {
+/**
+ * Fails fast while Redis is away, as the store does (redis-store.ts): no offline queue, no re-sent
+ * commands, a command timeout; a takeover then goes ahead and a scrape answers without the cluster
+ * gauges instead of waiting. Reconnects for ever, at most a second apart. The subscriber keeps the
+ * offline queue: ioredis resubscribes through it after a reconnect.
+ */
+function connection(url: string, subscriber = false): Redis {
   return new Redis(url, {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    maxRetriesPerRequest: 3,
-    retryStrategy: (times) => Math.min(times * 100, 2_000),
+    retryStrategy: (times) => Math.min(times * 100, 1_000),
+    ...(subscriber ? {} : { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS }),
   });
 }
 

@@ -10,14 +10,14 @@
  */
 import { FencedError, type SessionStore } from '../session/store.js';
 
-export async function releaseDeadHolders(store: SessionStore, liveNodeIds: () => Promise<ReadonlySet<string>>, at: number): Promise<string[]> {
+export async function releaseDeadHolders(store: SessionStore, deadNodes: () => Promise<(holder: string) => boolean>, at: number): Promise<string[]> {
   const attached = (await store.list(Infinity)).filter((r) => r.status === 'open' && r.lastDetachedAt === undefined);
   if (attached.length === 0) return [];
-  const live = await liveNodeIds();
+  const isDead = await deadNodes();
   const released: string[] = [];
   for (const record of attached) {
     // No holder at all: written by a node that records none (before holders existed): nobody answers for it.
-    if (record.holder !== undefined && live.has(record.holder)) continue;
+    if (record.holder !== undefined && !isDead(record.holder)) continue;
     try {
       // A detach with the dead holder's own token: fenced if anyone took the lease since the read.
       await store.detach(record.id, record.leaseToken, at, 0, false);

@@ -89,7 +89,7 @@ end
 `;
 
 const SCRIPTS = {
-  // ARGV: order, principal, model, createdAt, connectedMs, videoSeen, seq, turnCount, checkpointJson, holder ('' for none)
+  // ARGV: order, principal, model, createdAt, connectedMs, videoSeen, seq, turnCount, checkpointJson, holder ('' for none), ttlMs
   reliveCreate: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
@@ -98,6 +98,9 @@ redis.call('HSET', KEYS[1], 'order', ARGV[1], 'principal', ARGV[2], 'model', ARG
 if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[10]) end
 redis.call('HSET', KEYS[3], ARGV[7], ARGV[9])
 redis.call('HSET', KEYS[4], ARGV[7], ARGV[8])
+-- Expires by itself unless the index entry written next lands (a process that dies in between
+-- would otherwise leave a session no sweep finds): create PERSISTs the keys after indexing.
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[11]) end
 return 'OK'
 `,
   // ARGV: holder ('' for none). Attached again: the keys no longer expire.
@@ -126,6 +129,8 @@ for i = 1, n do redis.call('HSET', KEYS[2], tostring(start + i - 1), ARGV[5 + i]
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[5])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[1], 'latest_seq', ARGV[2], 'max_seq', tostring(math.max(maxseq, seq)))
+-- A commit comes from a live holder: keys a sweep gave a TTL (its node looked dead) must not expire under it.
+for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
 return 'OK'
 `,
   // ARGV: leaseToken, seq
@@ -311,10 +316,24 @@ export class RedisStore implements SessionStore {
       first.turnCount,
       JSON.stringify(first),
       record.holder ?? '',
+      this.keyTtlMs,
     ]);
     if (result === 'EXISTS') throw new Error(`session ${record.id} already exists`);
-    // Indexed after it exists: a session is never found in the index before it can be read.
-    await this.redis.zadd(INDEX_KEY, record.createdAt, memberOf(order, record.id));
+    // Indexed after it exists: a session is never found in the index before it can be read. Then
+    // it is attached, and attached sessions do not expire.
+    const keys = keysOf(record.id);
+    await this.redis
+      .pipeline()
+      .zadd(INDEX_KEY, record.createdAt, memberOf(order, record.id))
+      .persist(keys[0])
+      .persist(keys[1])
+      .persist(keys[2])
+      .persist(keys[3])
+      .exec()
+      .then((results) => {
+        const failed = results?.find(([err]) => err);
+        if (failed) throw failed[0]!;
+      });
   }
 
   async get(sessionId: string): Promise<SessionRecord | undefined> {

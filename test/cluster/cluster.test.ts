@@ -199,6 +199,27 @@ describe('dead nodes’ sessions', () => {
     await live.inbox.waitClose();
   });
 
+  test('a node missing for less than a presence TTL (a Redis outage expires every presence) keeps its sessions', async () => {
+    await node('node-b');
+    const store = await RedisStore.open(await redisUrl());
+    try {
+      // Created after node-b's first sweep: only the periodic sweeps see it.
+      await store.create(
+        { id: 's2', principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder: 'blinking' },
+        { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
+      );
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal((await store.get('s2'))?.holder, 'blinking', 'missing for 0.6 s of a 1 s TTL: still held');
+      await admin.set('relive:node:blinking', '{}', 'PX', 5_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal((await store.get('s2'))?.holder, 'blinking', 'back before the TTL: never released');
+      await admin.del('relive:node:blinking');
+      await eventually(async () => (await store.get('s2'))?.lastDetachedAt !== undefined, 'released once missing for a whole TTL');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('the periodic sweep releases a session once its node’s presence has expired', async () => {
     await node('node-b');
     const store = await RedisStore.open(await redisUrl());

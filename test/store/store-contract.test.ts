@@ -539,6 +539,22 @@ describe('RedisStore on a shared server', () => {
     }
   });
 
+  test('a commit by the lease holder removes a TTL a sweep set while its node looked dead', async () => {
+    const store = await node();
+    await sessionWith(store, 's1', [user('a')]);
+    const admin = new Redis(await redisUrl());
+    try {
+      // A sweep released the session with the holder's own token (its node's presence had lapsed).
+      await store.detach('s1', 1, 5_000, 0, false);
+      assert.ok((await admin.pttl('relive:{s1}:session')) > 0);
+      await store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [user('b')], checkpoint: checkpoint(3, 2) });
+      const ttls = await Promise.all(['session', 'turns', 'checkpoints', 'turncounts'].map((k) => admin.pttl(`relive:{s1}:${k}`)));
+      assert.deepEqual(ttls, [-1, -1, -1, -1]);
+    } finally {
+      await admin.quit();
+    }
+  });
+
   test('the TTL comes from the detachedTtlMs option', async () => {
     const store = await RedisStore.open(await redisUrl(), { detachedTtlMs: 1_000 });
     open.push(store);
