@@ -63,7 +63,7 @@ export interface ResumeResults {
 }
 
 const MODEL = 'models/gemini-live-2.5-flash-preview';
-const setupWith = (resumption: object): string =>
+export const setupWith = (resumption: object): string =>
   JSON.stringify({ setup: { model: MODEL, generationConfig: { responseModalities: ['TEXT'] }, sessionResumption: resumption } });
 /** A new session that asks for handles: the server creates it in the store before setupComplete. */
 const NEW_SESSION = setupWith({});
@@ -116,7 +116,7 @@ function openResumable(url: string, setup: string, timeoutMs = 15_000): Promise<
 }
 
 /** One text turn; resolves with the handle of the checkpoint committed after it. */
-function turn(ws: WebSocket, timeoutMs = 10_000): Promise<string> {
+export function turn(ws: WebSocket, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let completed = false;
     const timer = setTimeout(() => {

@@ -12,6 +12,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureHandover, type HandoverResults } from './client-handover.js';
+import { clusterResumeReport, commitRateReport, measureClusterResume, measureCommitRate } from './cluster.js';
 import { measureVoiceCapacity, type VoiceStep } from './voice-capacity.js';
 import { measureGatewayOverhead, type GatewayResults } from './gateway-overhead.js';
 import { measureHistoryCost, type HistoryResults } from './history-cost.js';
@@ -39,6 +40,8 @@ const RESUME = {
   inFlight: 16,
   commits: { warmup: 100, blocks: 10, perBlock: 200 },
 };
+const CLUSTER_RESUME = { warmup: 10, blocks: 5, perBlock: 40 };
+const COMMIT_RATE = { sessions: [1, 32], windows: 3, windowMs: 1000, warmupMs: 300 };
 const HANDOVER = { handovers: 50, goAwayEveryMs: 250 };
 const GATEWAY = { warmup: 200, blocks: 10, perBlock: 100 };
 const VOICE = { seconds: 4, chunkMs: 40, limitMs: 20, vadSteps: [25, 50, 100, 150, 200, 300], plainSteps: [250, 500, 1000, 2000] };
@@ -324,6 +327,32 @@ async function main(): Promise<void> {
   rows.push(null);
 
   try {
+    log(
+      `cluster resume: redis-server + 2 relive nodes + relive on SQLite, ${CLUSTER_RESUME.blocks} interleaved blocks of ${CLUSTER_RESUME.perBlock} ` +
+        `resumes per kind (cross-node, same-node, takeover, SQLite)…`,
+    );
+    const r = clusterResumeReport(await measureClusterResume(CLUSTER_RESUME));
+    rows.push(...r.rows);
+    notes.push(r.note);
+  } catch (err) {
+    rows.push(errorRow('cluster resume', err));
+  }
+  rows.push(null);
+
+  try {
+    log(
+      `checkpoint commits/s: ${COMMIT_RATE.sessions.join(' and ')} sessions on Redis (none, appendfsync always) and SQLite, ` +
+        `${COMMIT_RATE.windows} × ${COMMIT_RATE.windowMs / 1000} s windows each…`,
+    );
+    const c = commitRateReport(await measureCommitRate(COMMIT_RATE), fsType(tmpdir()));
+    rows.push(...c.rows);
+    notes.push(c.note);
+  } catch (err) {
+    rows.push(errorRow('checkpoint commits/s', err));
+  }
+  rows.push(null);
+
+  try {
     log(`idle memory: ${sessions} sessions to a bare ws server…`);
     const bare = await measureIdleMemory('bare', { sessions, ...IDLE });
     log(`idle memory: ${sessions} sessions to relive…`);
@@ -395,6 +424,8 @@ async function main(): Promise<void> {
   console.log('  answers the first message with a 26-byte frame and otherwise only holds the socket.');
   console.log('  resume rows: a NEW session opened on the same relive SQLite server (first pair and the per-second');
   console.log('  rows), the bare server above (second pair); commit rows: a plain better-sqlite3 single-row INSERT.');
+  console.log('  cluster resume rows: the same resume on the same node of the same Redis (first two pairs), a');
+  console.log('  relive on the SQLite store (third pair); commits/s rows: the same commits on a SqliteStore.');
   console.log('  history rows: the same ping turn in a session with a ~1,000-token history on the same relive server,');
   console.log('  interleaved with the ~1,000,000-token session\'s turns.');
   for (const n of notes) console.log(`- ${n}`);

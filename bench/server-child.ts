@@ -12,6 +12,10 @@
  *   relive-idle  createServer({ logger: false, port: 0 })  (default 30 s keepalive, as deployed)
  *   relive-sqlite  createServer({ logger: false, port: 0, keepaliveIntervalMs: 0, store: SqliteStore.open(FILE) })
  *                with FILE in a fresh temp directory (removed on stop): the durable store, as the CLI runs
+ *   relive-redis   createServer({ logger: false, port: 0, keepaliveIntervalMs: 0, vad: false, speechRecognizer: false,
+ *                store: await RedisStore.open(URL), nodeId: ID })
+ *                with URL and ID the arguments after the mode: one node of a cluster on that Redis
+ *                (cluster layer on with its defaults), the way `relive serve --store URL --node-id ID` runs
  *   relive-history createServer({ logger: false, port: 0, keepaliveIntervalMs: 0, contextWindowTokens: 2_000_000 })
  *                a window large enough for a 1,000,000-token history (no compression can apply)
  *   echo         bare `ws` server echoing every message back
@@ -28,10 +32,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServer, type ReliveServer } from '../src/server/create-server.js';
+import { RedisStore } from '../src/store/redis-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { GeminiEngine } from '../src/engine/gemini/gemini-engine.js';
 
-export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-history' | 'relive-voice' | 'relive-novad' | 'relive-gateway' | 'echo' | 'canned' | 'bare';
+export type ChildMode = 'relive-turn' | 'relive-idle' | 'relive-sqlite' | 'relive-redis' | 'relive-history' | 'relive-voice' | 'relive-novad' | 'relive-gateway' | 'echo' | 'canned' | 'bare';
 
 export type ParentMessage =
   | { type: 'memory' }
@@ -117,6 +122,14 @@ async function startReliveSqlite(): Promise<{ port: number; running: Running }> 
   };
 }
 
+/** One cluster node on the Redis at `url`, named `nodeId`; the server closes the store when it stops. */
+async function startReliveRedis(url: string, nodeId: string): Promise<{ port: number; running: Running }> {
+  // No voice models to load: the resume bench sends text only, and two nodes start faster without.
+  const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, vad: false, speechRecognizer: false, store: await RedisStore.open(url), nodeId });
+  const { port } = await server.listen();
+  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+}
+
 async function startBare(mode: 'echo' | 'canned' | 'bare'): Promise<{ port: number; running: Running }> {
   const wss = new WebSocketServer({ host: HOST, port: 0, perMessageDeflate: false, clientTracking: true, maxPayload: MAX_PAYLOAD });
   await new Promise<void>((resolve, reject) => {
@@ -176,11 +189,13 @@ async function main(): Promise<void> {
         ? await startRelive(false, 2_000_000)
         : mode === 'relive-sqlite'
           ? await startReliveSqlite()
-          : mode === 'relive-voice' || mode === 'relive-novad'
-            ? await startReliveVoice(mode === 'relive-voice')
-            : mode === 'relive-gateway'
-              ? await startReliveGateway(process.argv[3]!)
-              : await startBare(mode);
+          : mode === 'relive-redis'
+            ? await startReliveRedis(process.argv[3]!, process.argv[4]!)
+            : mode === 'relive-voice' || mode === 'relive-novad'
+              ? await startReliveVoice(mode === 'relive-voice')
+              : mode === 'relive-gateway'
+                ? await startReliveGateway(process.argv[3]!)
+                : await startBare(mode);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   process.on('message', (raw: ParentMessage) => {
