@@ -36,7 +36,7 @@ import { RedisStore } from '../src/store/redis-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { startChild, type ServerChild } from './child.js';
 import { startRedis, type BenchRedis } from './redis.js';
-import { setupWith, turn } from './resume.js';
+import { openResumable, setupWith, turn } from './resume.js';
 import { median, summarize } from './stats.js';
 import { ratio, us, type Row } from './table.js';
 import { waitClosed } from './ws-client.js';
@@ -64,63 +64,6 @@ export interface ClusterResumeResults {
 
 const NEW_SESSION = setupWith({});
 const KINDS: readonly ResumeKind[] = ['cross', 'same', 'takeover', 'sqlite'];
-
-interface Opened {
-  readonly ws: WebSocket;
-  readonly setupMs: number;
-  readonly connectMs: number;
-  readonly sessionId: string;
-  /** The handle of the resumption update behind setupComplete. */
-  readonly handle: string;
-}
-
-/**
- * Opens a socket, sends `setup` once it is open, and times setup sent → setupComplete (and
- * connect → setupComplete); then waits, untimed, for the resumption update behind it.
- */
-function openTimed(url: string, setup: string, timeoutMs = 15_000): Promise<Opened> {
-  return new Promise((resolve, reject) => {
-    const c0 = performance.now();
-    let s0 = 0;
-    let setupMs = -1;
-    let connectMs = -1;
-    let sessionId = '';
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    const fail = (err: Error): void => {
-      clearTimeout(timer);
-      ws.removeAllListeners('message');
-      ws.terminate();
-      reject(err);
-    };
-    const timer = setTimeout(() => fail(new Error(`no setupComplete and handle within ${timeoutMs} ms`)), timeoutMs);
-    ws.on('error', (err) => fail(err));
-    ws.once('close', (code, reason) => fail(new Error(`closed ${code} ${reason.toString()} during setup`)));
-    ws.once('open', () => {
-      s0 = performance.now();
-      ws.send(setup);
-    });
-    ws.on('message', (data) => {
-      const t = performance.now();
-      const m = JSON.parse((data as Buffer).toString('utf8')) as { setupComplete?: { sessionId?: string }; sessionResumptionUpdate?: { newHandle?: string } };
-      if (setupMs < 0) {
-        if (!m.setupComplete) return fail(new Error(`expected setupComplete, got ${(data as Buffer).toString().slice(0, 80)}`));
-        setupMs = t - s0;
-        connectMs = t - c0;
-        sessionId = m.setupComplete.sessionId ?? '';
-        if (!sessionId) return fail(new Error('setupComplete without sessionId'));
-        return;
-      }
-      const handle = m.sessionResumptionUpdate?.newHandle;
-      if (!handle) return fail(new Error(`expected a resumption update, got ${(data as Buffer).toString().slice(0, 80)}`));
-      clearTimeout(timer);
-      ws.removeAllListeners('message');
-      ws.removeAllListeners('close');
-      ws.removeAllListeners('error');
-      ws.on('error', () => undefined);
-      resolve({ ws, setupMs, connectMs, sessionId, handle });
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -185,7 +128,7 @@ async function resumeBlock(nodes: Nodes, kind: ResumeKind, n: number, into: { se
   // Untimed: sessions with one turn each, closed (or, for a takeover, left open) on their home node.
   const prepared: { ws: WebSocket; id: string; handle: string; closed: Promise<number> }[] = [];
   await inParallel(n + 1, PREPARE_IN_FLIGHT, async () => {
-    const s = await openTimed(home.url, NEW_SESSION);
+    const s = await openResumable(home.url, NEW_SESSION);
     const handle = await turn(s.ws);
     const closed = new Promise<number>((resolve) => s.ws.once('close', (code) => resolve(code)));
     prepared.push({ ws: s.ws, id: s.sessionId, handle, closed });
@@ -202,12 +145,12 @@ async function resumeBlock(nodes: Nodes, kind: ResumeKind, n: number, into: { se
   try {
     for (let i = 0; i <= n; i++) {
       const p = prepared[i]!;
-      const r = await openTimed(target.url, setupWith({ handle: p.handle }));
+      const r = await openResumable(target.url, setupWith({ handle: p.handle }));
       resumed.push(r.ws);
       if (r.sessionId !== p.id) throw new Error(`${kind}: resumed ${r.sessionId}, expected ${p.id}`);
       if (i > 0 && into) {
         into.setup.push(r.setupMs);
-        into.connect.push(r.connectMs);
+        into.connect.push(r.ms);
       }
     }
     if (kind === 'takeover') {

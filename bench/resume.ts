@@ -68,22 +68,29 @@ export const setupWith = (resumption: object): string =>
 /** A new session that asks for handles: the server creates it in the store before setupComplete. */
 const NEW_SESSION = setupWith({});
 
-interface Opened {
+export interface Opened {
   readonly ws: WebSocket;
   /** Connect → setupComplete. */
   readonly ms: number;
+  /** Setup sent → setupComplete: the same without the WebSocket handshake. */
+  readonly setupMs: number;
+  /** From setupComplete ('' when the server sends none). */
+  readonly sessionId: string;
   /** The handle of the first resumption update (the checkpoint the connection starts from). */
   readonly handle: string;
 }
 
 /**
- * Opens a socket, sends `setup`, times connect → setupComplete, then waits (untimed) for the
- * resumption update behind it and resolves with its handle.
+ * Opens a socket, sends `setup`, times connect → setupComplete and setup sent → setupComplete,
+ * then waits (untimed) for the resumption update behind it and resolves with its handle.
  */
-function openResumable(url: string, setup: string, timeoutMs = 15_000): Promise<Opened> {
+export function openResumable(url: string, setup: string, timeoutMs = 15_000): Promise<Opened> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
+    let s0 = 0;
     let ms = -1;
+    let setupMs = -1;
+    let sessionId = '';
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const fail = (err: Error): void => {
       clearTimeout(timer);
@@ -94,13 +101,18 @@ function openResumable(url: string, setup: string, timeoutMs = 15_000): Promise<
     const timer = setTimeout(() => fail(new Error(`no setupComplete and handle within ${timeoutMs} ms`)), timeoutMs);
     ws.on('error', (err) => fail(err));
     ws.once('close', (code, reason) => fail(new Error(`closed ${code} ${reason.toString()} during setup`)));
-    ws.once('open', () => ws.send(setup));
+    ws.once('open', () => {
+      s0 = performance.now();
+      ws.send(setup);
+    });
     ws.on('message', (data) => {
       const t = performance.now();
-      const m = JSON.parse((data as Buffer).toString('utf8')) as { setupComplete?: object; sessionResumptionUpdate?: { newHandle?: string } };
+      const m = JSON.parse((data as Buffer).toString('utf8')) as { setupComplete?: { sessionId?: string }; sessionResumptionUpdate?: { newHandle?: string } };
       if (ms < 0) {
         if (!m.setupComplete) return fail(new Error(`expected setupComplete, got ${(data as Buffer).toString().slice(0, 80)}`));
         ms = t - t0;
+        setupMs = t - s0;
+        sessionId = m.setupComplete.sessionId ?? '';
         return;
       }
       const handle = m.sessionResumptionUpdate?.newHandle;
@@ -110,7 +122,7 @@ function openResumable(url: string, setup: string, timeoutMs = 15_000): Promise<
       ws.removeAllListeners('close');
       ws.removeAllListeners('error');
       ws.on('error', () => undefined);
-      resolve({ ws, ms, handle });
+      resolve({ ws, ms, setupMs, sessionId, handle });
     });
   });
 }

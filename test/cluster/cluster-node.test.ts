@@ -3,23 +3,16 @@
  * ends (yielded, not held, unreachable, timeout).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { ClusterNode, type ClusterNodeOptions } from '../../src/cluster/cluster-node.js';
 import { checkNodeId, newNodeId } from '../../src/cluster/node-id.js';
 import { parseTakeoverRequest } from '../../src/cluster/messages.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { sharedRedisUrl } from '../helpers/shared-redis.js';
 
-let redisServer: Promise<RedisServer> | undefined;
-after(async () => {
-  if (redisServer) await (await redisServer.catch(() => undefined))?.stop();
-});
-async function redisUrl(): Promise<string> {
-  redisServer ??= startRedisServer();
-  return (await redisServer).url;
-}
+const redisUrl = (): Promise<string> => sharedRedisUrl();
 
 const nodes: ClusterNode[] = [];
 let admin: Redis;

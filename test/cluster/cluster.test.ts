@@ -5,25 +5,18 @@
  * at once, and every node's control API and metrics see the whole cluster.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { Modality, type LiveServerMessage } from '@google/genai';
 import { Redis } from 'ioredis';
 import type { ServerOptions } from '../../src/server/options.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { startBin } from '../helpers/bin.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { sharedRedisUrl } from '../helpers/shared-redis.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
-let redisServer: Promise<RedisServer> | undefined;
-after(async () => {
-  if (redisServer) await (await redisServer.catch(() => undefined))?.stop();
-});
-async function redisUrl(): Promise<string> {
-  redisServer ??= startRedisServer();
-  return (await redisServer).url;
-}
+const redisUrl = (): Promise<string> => sharedRedisUrl();
 
 const running: TestServer[] = [];
 let admin: Redis;

@@ -71,6 +71,15 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** Every redis-server started here, and the directories made for them: none outlives this process. */
+const live = new Set<ChildProcess>();
+const ownDirs = new Set<string>();
+process.on('exit', () => {
+  // A redis-server is not a forked child: it would not notice this process go away.
+  for (const child of live) child.kill('SIGKILL');
+  for (const dir of ownDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 interface Running {
   readonly child: ChildProcess;
   readonly exit: Promise<void>;
@@ -84,6 +93,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = await freePort();
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'relive-redis-'));
+  if (ownDir) ownDirs.add(dir);
   const persistence = options.appendfsync
     ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync]
     : ['--appendonly', 'no'];
@@ -91,6 +101,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   async function launch(): Promise<Running> {
     const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    live.add(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const running: Running = {
@@ -99,6 +110,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       exit: new Promise<void>((resolve) =>
         child.once('exit', () => {
           running.exited = true;
+          live.delete(child);
           resolve();
         }),
       ),
@@ -143,7 +155,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         await current.exit;
         clearTimeout(timer);
       }
-      if (ownDir) rmSync(dir, { recursive: true, force: true });
+      if (ownDir) {
+        rmSync(dir, { recursive: true, force: true });
+        ownDirs.delete(dir);
+      }
     },
   };
 }

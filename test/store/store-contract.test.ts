@@ -17,23 +17,15 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
 import { EXPIRY_MARGIN_MS, RedisStore } from '../../src/store/redis-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
-import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { freePort } from '../helpers/redis-server.js';
+import { sharedRedisUrl } from '../helpers/shared-redis.js';
 
 const tempDirs: string[] = [];
 after(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** One redis-server for the whole file, started by the first test that needs it. */
-let redisServer: Promise<RedisServer> | undefined;
-after(async () => {
-  if (redisServer) await (await redisServer.catch(() => undefined))?.stop();
-});
-
-async function redisUrl(db = 0): Promise<string> {
-  redisServer ??= startRedisServer();
-  return `${(await redisServer).url}/${db}`;
-}
+const redisUrl = (db = 0): Promise<string> => sharedRedisUrl(db);
 
 /** A RedisStore on an emptied database. */
 async function freshRedisStore(db = 0): Promise<RedisStore> {
