@@ -132,6 +132,32 @@ describe('gemini engine (gateway) with voice', () => {
     await inbox.waitClose();
   });
 
+  test('video frames go upstream as they come: the upstream\'s spoken turn holds the frames sent during it', async () => {
+    const inbox = new Inbox();
+    const session = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+    const frame = { data: Buffer.from('a camera frame, as far as this test is concerned').toString('base64'), mimeType: 'image/jpeg' };
+    let sent = 0;
+    const samples = chunks(concat(silence(300), sentence, silence(1200)), 20);
+    for (const [i, c] of samples.entries()) {
+      session.sendRealtimeInput({ audio: { data: toBase64(c), mimeType: 'audio/pcm;rate=16000' } });
+      // One frame a second, as a camera app sends them, while the user speaks.
+      if (i % 50 === 25 && i < 100) {
+        session.sendRealtimeInput({ video: frame });
+        sent++;
+      }
+      await sleep(8);
+    }
+    await inbox.turnComplete();
+    assert.match(inbox.text(), /I received 2 images\./, inbox.text());
+    const { sessions } = (await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string; createdAt: string }[] };
+    const newest = sessions.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!;
+    const theirs = await detail(upstream.url, newest.id);
+    const images = theirs.context.flatMap((t) => t.parts).filter((p) => p.kind === 'image');
+    assert.equal(images.length, sent);
+    session.close();
+    await inbox.waitClose();
+  });
+
   test('barge-in on the upstream\'s own speech: interrupted at once, and the abandoned upstream turn does not leak into the next reply', async () => {
     const inbox = new Inbox();
     const session = await sdk(gateway.url).live.connect({
