@@ -39,7 +39,8 @@ export async function createSession(ctx: ServerContext, config: SessionConfig, p
     { id, principal, model: config.model, createdAt: now, connectedMs: 0, videoSeen: false, holder: ctx.nodeId },
     { seq: 1, setup: config.setup, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: now },
   );
-  const session = new LiveSession(id, config, deps);
+  // Created at the moment the store records, so the control API shows one time wherever it is asked.
+  const session = new LiveSession(id, config, deps, { history: [], firstTurn: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], pendingCalls: [], createdAt: now });
   return {
     ok: true,
     opened: { session, checkpointer: new Checkpointer(ctx.store, id, 1, 0, 1), connectedMsBefore: 0, videoSeen: false, seq: 1, resumed: false },
@@ -101,6 +102,7 @@ export async function resumeSession(
     turnsCompleted: checkpoint.turnsCompleted,
     pendingInput: checkpoint.pendingInput,
     pendingCalls: checkpoint.pendingCalls ?? [],
+    createdAt: record.createdAt,
   });
   return {
     ok: true,

@@ -37,6 +37,8 @@ export interface RestoredState {
   readonly turnsCompleted: number;
   readonly pendingInput: readonly ContextPart[];
   readonly pendingCalls: readonly IssuedCall[];
+  /** When the session was created (not this resumption). */
+  readonly createdAt?: number;
 }
 
 /** What a checkpoint records of a session (see store.ts). */
@@ -119,7 +121,7 @@ export class LiveSession {
     private readonly deps: LiveSessionDeps,
     restored?: RestoredState,
   ) {
-    this.createdAt = deps.clock.now();
+    this.createdAt = restored?.createdAt ?? deps.clock.now();
     this.history = restored ? [...restored.history] : [];
     this.firstTurn = restored?.firstTurn ?? 0;
     this.userTurns = restored?.userTurns ?? 0;

@@ -93,8 +93,11 @@ describe('takeover across nodes', () => {
     const old = await connect(a.url);
     const handle = await turn(old, 'before the move');
     assert.equal((await a.server.registry.get(old.id!))?.connection !== undefined, true);
+    const createdAt = (await getJson<{ createdAt: string }>(`${a.url}/relive/v1/sessions/${old.id}`)).createdAt;
+    await new Promise((r) => setTimeout(r, 20));
 
     const fresh = await connect(b.url, handle);
+    assert.equal((await getJson<{ createdAt: string }>(`${b.url}/relive/v1/sessions/${old.id}`)).createdAt, createdAt, 'created when it was, not when resumed');
     assert.equal(fresh.id, old.id, 'the same session');
     assert.deepEqual(await old.inbox.waitClose(), { code: 1008, reason: 'Session resumed on another connection.' });
     await turn(fresh, 'after the move');

@@ -153,7 +153,7 @@ describe('gemini engine (gateway) with voice', () => {
     const newest = sessions.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!;
     const theirs = await detail(upstream.url, newest.id);
     const images = theirs.context.flatMap((t) => t.parts).filter((p) => p.kind === 'image');
-    assert.equal(images.length, sent);
+    assert.equal(images.length, sent, JSON.stringify({ sessions, theirs }));
     session.close();
     await inbox.waitClose();
   });
