@@ -86,6 +86,12 @@ export class ResilientSession {
   private linkSeq = 0;
   private current: Link | undefined;
   private handle: string | undefined;
+  /**
+   * A turn ended and its handle (the resumption update that follows turnComplete) has not come
+   * yet. A rotation waits for it: resuming with the handle before it would make the server
+   * answer that turn again, and input the app sent after seeing its end would cut the new answer.
+   */
+  private handleBehind = false;
   private readonly buffer: ReplayBuffer;
   private readonly conversation = new Conversation();
   private readonly backoff: Backoff;
@@ -237,6 +243,7 @@ export class ResilientSession {
     if ((json.serverContent as { turnComplete?: boolean } | undefined)?.turnComplete) {
       link.sentAtTurnComplete = link.sent;
       this.buffer.coverSentOn(link.id);
+      this.handleBehind = true;
     }
     this.deliver(json);
     if (this.rotation) this.checkBoundary();
@@ -244,6 +251,7 @@ export class ResilientSession {
 
   private onReady(link: Link, setupComplete: Record<string, unknown>): void {
     link.ready = true;
+    this.handleBehind = false;
     this.attempts = 0;
     this.backoff.reset();
     this.startKeepalive(link);
@@ -281,6 +289,7 @@ export class ResilientSession {
 
   private onHandle(link: Link, handle: string, index: string | number | undefined): void {
     this.handle = handle;
+    this.handleBehind = false;
     if (this.settings.transparent && index !== undefined) this.buffer.consumedThrough(link.id, Number(index));
     else this.buffer.consumedThrough(link.id, link.sentAtTurnComplete);
     const store = this.settings.handleStore;
@@ -371,7 +380,7 @@ export class ResilientSession {
   private checkBoundary(): void {
     const rotation = this.rotation;
     if (!rotation || rotation.switching || !this.handle) return;
-    if (this.conversation.idle) void this.switchOver(rotation);
+    if (this.conversation.idle && !this.handleBehind) void this.switchOver(rotation);
   }
 
   /** The deadline is near and no boundary came: switch anyway, unless a tool call is owed (its handle would lose it). */

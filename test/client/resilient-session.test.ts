@@ -5,6 +5,8 @@ import { LiveServerMessage, Modality } from '@google/genai';
 import { connectResilient, memoryHandleStore, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import type { CommitRequest } from '../../src/session/store.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
@@ -142,6 +144,44 @@ describe('connectResilient', () => {
       assert.equal(await app.turn(1), 'one two three four five six seven eight', 'the turn arrives whole');
       await app.until(() => app.count('connected') === 2, 'the switch after the turn');
       session.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a goAway mid-turn also waits for the handle of that turn: the next input is not replayed onto its answer', async () => {
+    // A store whose commits take 50 ms (a slow disk): the resumption update comes well after turnComplete.
+    class SlowCommits extends MemoryStore {
+      override async commit(request: CommitRequest): Promise<void> {
+        await new Promise((r) => setTimeout(r, 50));
+        return super.commit(request);
+      }
+    }
+    const server = await startServer({
+      keepaliveIntervalMs: 0,
+      store: new SlowCommits(),
+      scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ text: 'Reply to {{input}}: one two three four five six', chunkDelayMs: 30 }] }] }), 'json'),
+    });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'first' });
+      await app.until(() => app.messages.find((m) => m.serverContent?.modelTurn), 'the first chunk');
+      await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '20s' });
+      await app.turn(1);
+      // The app answers the end of the turn at once, before its handle has come.
+      await new Promise((r) => setTimeout(r, 5));
+      session.sendClientContent({ turns: 'second' });
+      assert.equal(await app.turn(2), 'Reply to second: one two three four five six');
+      await app.until(() => app.count('connected') === 2, 'the switch');
+      assert.equal(app.count('connected'), 2);
+      session.close();
+      await app.until(() => app.closed, 'closed');
+      const context = await sessionContext(server, sessionIdOf(app));
+      assert.deepEqual(
+        context.map((t) => `${t.role}: ${t.parts.map((p) => p.text).join('')}`),
+        ['user: first', 'model: Reply to first: one two three four five six', 'user: second', 'model: Reply to second: one two three four five six'],
+      );
     } finally {
       await server.close();
     }

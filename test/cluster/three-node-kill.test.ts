@@ -83,10 +83,10 @@ async function openClient(n: number): Promise<Client> {
 }
 
 /** Sends TURNS turns, each after the previous one's turnComplete. */
-async function converse(client: Client, n: number): Promise<void> {
+async function converse(client: Client, n: number, label = 'session'): Promise<void> {
   for (let t = 1; t <= TURNS; t++) {
     const before = client.completed;
-    const text = `session ${n} turn ${t}`;
+    const text = `${label} ${n} turn ${t}`;
     client.sent.push(text);
     client.session.sendClientContent({ turns: text });
     const deadline = Date.now() + 20_000;
@@ -97,12 +97,26 @@ async function converse(client: Client, n: number): Promise<void> {
   }
 }
 
+/** Every session's stored context: each turn once, in order, each followed by its one whole reply. */
+async function assertIntact(url: string, clients: readonly Client[]): Promise<void> {
+  for (const [n, c] of clients.entries()) {
+    const detail = (await (await fetch(`${url}/relive/v1/sessions/${c.id}`)).json()) as Detail;
+    const users = detail.context.filter((t) => t.role === 'user').map((t) => t.parts.map((p) => p.text).join(''));
+    assert.deepEqual(users, c.sent, `session ${n}: every turn once, in order`);
+    assert.equal(detail.context.length, 2 * TURNS, `session ${n}: a reply after every turn: ${JSON.stringify(detail.context)} ${JSON.stringify(c.events)}`);
+    detail.context.forEach((turn, i) => {
+      assert.equal(turn.role, i % 2 === 0 ? 'user' : 'model');
+      if (turn.role === 'model') assert.equal(turn.parts.map((p) => p.text).join(''), `Reply to ${c.sent[(i - 1) / 2]}: one two three four five six seven eight nine ten eleven twelve`);
+    });
+  }
+}
+
 interface Detail {
   node?: string | null;
   context: { role: string; parts: { text?: string }[] }[];
 }
 
-describe('three nodes on one Redis', () => {
+describe('three nodes on one Redis', { concurrency: false }, () => {
   test('SIGKILL of a node mid-turn: its clients resume elsewhere with their handles; nothing lost, nothing duplicated', async () => {
     const clients = await Promise.all(Array.from({ length: SESSIONS }, (_, n) => openClient(n)));
     assert.ok(balancer.handed.every((h) => h > 0), `the balancer spread the sessions: ${balancer.handed.join(', ')}`);
@@ -130,18 +144,33 @@ describe('three nodes on one Redis', () => {
     for (const c of clients) c.session.close();
     await sleep(300);
 
-    const survivor = nodes.find((n) => n !== victim)!;
-    for (const [n, c] of clients.entries()) {
-      const detail = (await (await fetch(`${survivor.url}/relive/v1/sessions/${c.id}`)).json()) as Detail;
-      const users = detail.context.filter((t) => t.role === 'user').map((t) => t.parts.map((p) => p.text).join(''));
-      assert.deepEqual(users, c.sent, `session ${n}: every turn once, in order`);
-      assert.equal(detail.context.length, 2 * TURNS, `session ${n}: a reply after every turn`);
-      detail.context.forEach((turn, i) => {
-        assert.equal(turn.role, i % 2 === 0 ? 'user' : 'model');
-        if (turn.role === 'model') assert.equal(turn.parts.map((p) => p.text).join(''), `Reply to ${c.sent[(i - 1) / 2]}: one two three four five six seven eight nine ten eleven twelve`);
-      });
-    }
+    await assertIntact(nodes.find((n) => n !== victim)!.url, clients);
     // For the record (printed by node --test): how many sessions were mid-turn on all nodes at the kill.
     console.log(`killed ${victim.id} holding ${Math.max(...held)} of ${SESSIONS} sessions; ${midTurn} sessions mid-turn; ${resumed.length} resumed elsewhere`);
+  });
+
+  test('rolling deploy: SIGTERM drains a node; its clients move to the others at a turn boundary and it exits 0; nothing lost', async () => {
+    const alive = nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+    assert.ok(alive.length >= 2, 'runs after the kill: two nodes left');
+    const clients = await Promise.all(Array.from({ length: SESSIONS }, (_, n) => openClient(100 + n)));
+    const conversations = clients.map((c, n) => converse(c, n, 'drained'));
+    await sleep(600);
+    const { sessions } = (await (await fetch(`${alive[0]!.url}/relive/v1/sessions`)).json()) as { sessions: { id: string; node: string | null }[] };
+    const ours = new Set(clients.map((c) => c.id));
+    const held = alive.map((node) => sessions.filter((s) => ours.has(s.id) && s.node === node.id).length);
+    const leaving = alive[held.indexOf(Math.max(...held))]!;
+    const moved = clients.filter((c) => sessions.find((s) => s.id === c.id)?.node === leaving.id);
+    leaving.child.kill('SIGTERM');
+    await Promise.all(conversations);
+    assert.equal(await leaving.exited, 0, 'a drained node exits 0');
+    for (const c of moved) {
+      assert.ok(c.events.some((e) => e.type === 'rotating'), `a goAway, not a drop: ${JSON.stringify(c.events)}`);
+      assert.ok(c.events.some((e) => e.type === 'connected' && e.resumed), JSON.stringify(c.events));
+      assert.ok(!c.events.some((e) => e.type === 'stateLost' || (e.type === 'stateRestored' && e.via === 'transcript')), JSON.stringify(c.events));
+    }
+    for (const c of clients) c.session.close();
+    await sleep(300);
+    await assertIntact(alive.find((n) => n !== leaving)!.url, clients);
+    console.log(`drained ${leaving.id} holding ${moved.length} of ${SESSIONS} sessions; all moved`);
   });
 });
