@@ -141,7 +141,25 @@ export interface SessionStore {
   /** Deletes sessions detached before `detachedBefore` (their handles have expired). Returns how many. */
   expire(detachedBefore: number): Promise<number>;
 
-  /** A value kept across restarts (the handle secret). */
+  /**
+   * Engine state kept with a session (the gateway's upstream handle), by `key`; undefined when
+   * never set, deleted, or when the session does not exist.
+   *
+   * Not fenced: only the engine of the connection holding the session writes it; the last write
+   * wins. Deleted whenever the session is deleted (expire, Redis's TTL, and a create of the same
+   * id starts with none), so nothing outlives its session.
+   */
+  getSessionValue(sessionId: string, key: string): Promise<string | undefined>;
+  /**
+   * Sets (or with `value` undefined deletes) a value of the session. On a session that does not
+   * exist (it may have expired) this does nothing, rather than failing or writing an orphan.
+   */
+  setSessionValue(sessionId: string, key: string, value: string | undefined): Promise<void>;
+
+  /**
+   * A value kept across restarts for the store as a whole (the handle secret). Never deleted: not
+   * for anything per session (use setSessionValue).
+   */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   /**

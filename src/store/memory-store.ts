@@ -19,6 +19,8 @@ interface Entry {
   /** The append-only log; its length is always the newest checkpoint's turnCount. */
   readonly turns: ContextTurn[];
   readonly checkpoints: Map<number, Checkpoint>;
+  /** Engine state of the session (getSessionValue): dropped with the entry. */
+  readonly values: Map<string, string>;
 }
 
 export class MemoryStore implements SessionStore {
@@ -50,6 +52,7 @@ export class MemoryStore implements SessionStore {
       order: this.created++,
       turns: [],
       checkpoints: new Map([[first.seq, structuredClone(first)]]),
+      values: new Map(),
     });
   }
 
@@ -155,6 +158,19 @@ export class MemoryStore implements SessionStore {
       }
     }
     return removed;
+  }
+
+  async getSessionValue(sessionId: string, key: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.sessions.get(sessionId)?.values.get(key);
+  }
+
+  async setSessionValue(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    this.assertOpen();
+    const values = this.sessions.get(sessionId)?.values;
+    if (!values) return;
+    if (value === undefined) values.delete(key);
+    else values.set(key, value);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -7,10 +7,12 @@
  *   relive:{<id>}:turns        hash: log index → turn JSON (the append-only log)
  *   relive:{<id>}:checkpoints  hash: seq → checkpoint JSON
  *   relive:{<id>}:turncounts   hash: seq → turnCount (read by commit without parsing a checkpoint)
+ *   relive:{<id>}:values       hash: key → engine state of the session (getSessionValue), written only
+ *                              while the session key exists, with the same TTL as the session's keys
  * Outside any session's slot:
  *   relive:sessions            zset of `<order, 16 digits>:<id>` scored by createdAt (list, expire, releaseOrphans)
  *   relive:created             counter handing out creation numbers (list's tie-break, like SQLite's rowid)
- *   relive:meta                hash of meta values
+ *   relive:meta                hash of meta values (store-wide, never deleted: nothing per session)
  *
  * Every write runs as one script that first checks the lease token and the log's continuity and
  * returns a marker instead of writing when a check fails, so a rejected write changes nothing and
@@ -57,10 +59,10 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 /** Longest pause between reconnect attempts: relive serves again within about this long of Redis coming back. */
 const MAX_RECONNECT_DELAY_MS = 1_000;
 
-/** KEYS of every per-session script: session, turns, checkpoints, turncounts. */
-function keysOf(sessionId: string): [string, string, string, string] {
+/** KEYS of every per-session script: session, turns, checkpoints, turncounts, values. Scripts loop over #KEYS. */
+function keysOf(sessionId: string): [string, string, string, string, string] {
   const base = `${PREFIX}{${sessionId}}:`;
-  return [`${base}session`, `${base}turns`, `${base}checkpoints`, `${base}turncounts`];
+  return [`${base}session`, `${base}turns`, `${base}checkpoints`, `${base}turncounts`, `${base}values`];
 }
 
 /** Reads checkpoint ARGV[n] and its history [firstTurn, turnCount): false, or {checkpointJson, turn…}. */
@@ -84,7 +86,7 @@ const DETACHED_LUA = `
 local function detached(ttlArg)
   redis.call('HDEL', KEYS[1], 'holder')
   local ttl = tonumber(ttlArg)
-  if ttl > 0 then for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end end
+  if ttl > 0 then for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end end
 end
 `;
 
@@ -92,7 +94,7 @@ const SCRIPTS = {
   // ARGV: order, principal, model, createdAt, connectedMs, videoSeen, seq, turnCount, checkpointJson, holder ('' for none), ttlMs
   reliveCreate: `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'EXISTS' end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('HSET', KEYS[1], 'order', ARGV[1], 'principal', ARGV[2], 'model', ARGV[3], 'created_at', ARGV[4],
   'connected_ms', ARGV[5], 'video_seen', ARGV[6], 'status', 'open', 'lease_token', 1, 'latest_seq', ARGV[7], 'max_seq', ARGV[7])
 if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[10]) end
@@ -100,7 +102,7 @@ redis.call('HSET', KEYS[3], ARGV[7], ARGV[9])
 redis.call('HSET', KEYS[4], ARGV[7], ARGV[8])
 -- Expires by itself unless the index entry written next lands (a process that dies in between
 -- would otherwise leave a session no sweep finds): create PERSISTs the keys after indexing.
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[11]) end
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[11]) end
 return 'OK'
 `,
   // ARGV: holder ('' for none). Attached again: the keys no longer expire.
@@ -108,7 +110,7 @@ return 'OK'
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
 redis.call('HDEL', KEYS[1], 'last_detached_at')
 if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'holder') else redis.call('HSET', KEYS[1], 'holder', ARGV[1]) end
-for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end
 return redis.call('HINCRBY', KEYS[1], 'lease_token', 1)
 `,
   // ARGV: leaseToken, seq, turnCount, firstTurn, checkpointJson, turn…
@@ -130,7 +132,7 @@ redis.call('HSET', KEYS[3], ARGV[2], ARGV[5])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[1], 'latest_seq', ARGV[2], 'max_seq', tostring(math.max(maxseq, seq)))
 -- A commit comes from a live holder: keys a sweep gave a TTL (its node looked dead) must not expire under it.
-for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end
 return 'OK'
 `,
   // ARGV: leaseToken, seq
@@ -188,8 +190,22 @@ return 1
 if redis.call('HGET', KEYS[1], 'order') ~= ARGV[1] then return 'STALE' end
 local detached = redis.call('HGET', KEYS[1], 'last_detached_at')
 if not detached or tonumber(detached) >= tonumber(ARGV[2]) then return 'KEEP' end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 'DELETED'
+`,
+  // ARGV: key. A value outlives no session: none once the session key is gone.
+  reliveGetValue: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('HGET', KEYS[5], ARGV[1])
+`,
+  // ARGV: key, '1' to set or '0' to delete, value. Not fenced; nothing for a session that is gone.
+  reliveSetValue: `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[2] == '1' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[5], ARGV[1]) end
+-- The values key may be new: it expires with the session's keys (a detached session's have a TTL).
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[5], ttl) else redis.call('PERSIST', KEYS[5]) end
+return 1
 `,
 } as const;
 
@@ -255,7 +271,7 @@ export class RedisStore implements SessionStore {
     redis.on('error', (error: Error) => {
       lastError = error;
     });
-    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 4, lua });
+    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keysOf('').length, lua });
     try {
       await redis.connect();
       await redis.ping();
@@ -321,14 +337,9 @@ export class RedisStore implements SessionStore {
     if (result === 'EXISTS') throw new Error(`session ${record.id} already exists`);
     // Indexed after it exists: a session is never found in the index before it can be read. Then
     // it is attached, and attached sessions do not expire.
-    const keys = keysOf(record.id);
-    await this.redis
-      .pipeline()
-      .zadd(INDEX_KEY, record.createdAt, memberOf(order, record.id))
-      .persist(keys[0])
-      .persist(keys[1])
-      .persist(keys[2])
-      .persist(keys[3])
+    const pipeline = this.redis.pipeline().zadd(INDEX_KEY, record.createdAt, memberOf(order, record.id));
+    for (const key of keysOf(record.id)) pipeline.persist(key);
+    await pipeline
       .exec()
       .then((results) => {
         const failed = results?.find(([err]) => err);
@@ -434,6 +445,15 @@ export class RedisStore implements SessionStore {
       if (result === 'DELETED') removed++;
     }
     return removed;
+  }
+
+  async getSessionValue(sessionId: string, key: string): Promise<string | undefined> {
+    const value = await this.script('reliveGetValue', sessionId, [key]);
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  async setSessionValue(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    await this.script('reliveSetValue', sessionId, value === undefined ? [key, '0', ''] : [key, '1', value]);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

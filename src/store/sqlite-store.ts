@@ -5,7 +5,8 @@
  * The conversation is an append-only log (`turns`, one row per turn) plus `checkpoints` rows that
  * each name a prefix of it by `turn_count`. A commit inserts only the new turns and one checkpoint
  * row, and reads only by primary key, so its cost does not depend on how long the conversation is
- * (invariant 7).
+ * (invariant 7). `session_values` holds engine state per session (getSessionValue); every delete
+ * of a session deletes its rows too.
  *
  * better-sqlite3 is synchronous: each method does its work before it returns its promise, so a
  * resolved `commit` means the transaction is on disk.
@@ -58,6 +59,15 @@ const MIGRATIONS: readonly string[] = [
   // The node holding each session (SessionRecord.holder); NULL for rows written before it existed.
   `
   ALTER TABLE sessions ADD COLUMN holder TEXT;
+  `,
+  // Engine state kept with a session (getSessionValue), deleted with it.
+  `
+  CREATE TABLE session_values (
+    session_id TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    PRIMARY KEY (session_id, key)
+  );
   `,
 ];
 
@@ -126,6 +136,8 @@ export class SqliteStore implements SessionStore {
     // a second process waits (busy_timeout) instead of failing to upgrade a read snapshot.
     const create = db.transaction((row: SessionRow, first: Checkpoint, bodyJson: string) => {
       if (s.leaseOf.get(row.id)) throw new Error(`session ${row.id} already exists`);
+      // A new session starts with no values, whatever a former one of this id left.
+      s.deleteValues.run(row.id);
       s.insertSession.run(row);
       s.insertCheckpoint.run(row.id, first.seq, first.turnCount, bodyJson);
     });
@@ -181,6 +193,7 @@ export class SqliteStore implements SessionStore {
     const expire = db.transaction((detachedBefore: number) => {
       s.expireTurns.run(detachedBefore);
       s.expireCheckpoints.run(detachedBefore);
+      s.expireValues.run(detachedBefore);
       return s.expireSessions.run(detachedBefore).changes;
     });
     this.expireTx = (detachedBefore) => expire.immediate(detachedBefore);
@@ -258,6 +271,16 @@ export class SqliteStore implements SessionStore {
     return this.expireTx(detachedBefore);
   }
 
+  async getSessionValue(sessionId: string, key: string): Promise<string | undefined> {
+    return this.statements.getValue.get(sessionId, key)?.value;
+  }
+
+  async setSessionValue(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    // One statement each: the insert writes only while the session row exists.
+    if (value === undefined) this.statements.deleteValue.run(sessionId, key);
+    else this.statements.setValue.run(sessionId, key, value, sessionId);
+  }
+
   async getMeta(key: string): Promise<string | undefined> {
     return this.statements.getMeta.get(key)?.value;
   }
@@ -317,6 +340,14 @@ function prepareStatements(db: Database.Database) {
     deleteCheckpointsAfter: db.prepare<[string, number]>('DELETE FROM checkpoints WHERE session_id = ? AND seq > ?'),
     expireTurns: db.prepare<[number]>('DELETE FROM turns WHERE session_id IN (SELECT id FROM sessions WHERE last_detached_at < ?)'),
     expireCheckpoints: db.prepare<[number]>('DELETE FROM checkpoints WHERE session_id IN (SELECT id FROM sessions WHERE last_detached_at < ?)'),
+    expireValues: db.prepare<[number]>('DELETE FROM session_values WHERE session_id IN (SELECT id FROM sessions WHERE last_detached_at < ?)'),
+    getValue: db.prepare<[string, string], { value: string }>('SELECT value FROM session_values WHERE session_id = ? AND key = ?'),
+    setValue: db.prepare<[string, string, string, string]>(
+      `INSERT INTO session_values (session_id, key, value) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
+       ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
+    ),
+    deleteValue: db.prepare<[string, string]>('DELETE FROM session_values WHERE session_id = ? AND key = ?'),
+    deleteValues: db.prepare<[string]>('DELETE FROM session_values WHERE session_id = ?'),
     expireSessions: db.prepare<[number]>('DELETE FROM sessions WHERE last_detached_at < ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     initMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),

@@ -393,6 +393,67 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
       assert.deepEqual((await store.load('s1', 2))?.history, [user('new')]);
     });
 
+    test('session values round-trip, are overwritten, and are deleted by undefined', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.create(newRecord('s2'), checkpoint(1, 0));
+      assert.equal(await store.getSessionValue('s1', 'k'), undefined);
+      await store.setSessionValue('s1', 'k', 'one');
+      await store.setSessionValue('s1', 'other', 'x');
+      assert.equal(await store.getSessionValue('s1', 'k'), 'one');
+      await store.setSessionValue('s1', 'k', 'two');
+      assert.equal(await store.getSessionValue('s1', 'k'), 'two');
+      assert.equal(await store.getSessionValue('s2', 'k'), undefined, 'values belong to one session');
+      await store.setSessionValue('s1', 'k', undefined);
+      assert.equal(await store.getSessionValue('s1', 'k'), undefined);
+      assert.equal(await store.getSessionValue('s1', 'other'), 'x');
+      await store.setSessionValue('s1', 'never-set', undefined);
+      // An empty string is a value, not a deletion.
+      await store.setSessionValue('s2', 'k', '');
+      assert.equal(await store.getSessionValue('s2', 'k'), '');
+    });
+
+    test('a session value on a session that does not exist is a no-op', async () => {
+      await store.setSessionValue('nope', 'k', 'v');
+      await store.setSessionValue('nope', 'k', undefined);
+      assert.equal(await store.getSessionValue('nope', 'k'), undefined);
+      assert.equal(await store.get('nope'), undefined);
+      // … and leaves nothing for a session created later under that id.
+      await store.create(newRecord('nope'), checkpoint(1, 0));
+      assert.equal(await store.getSessionValue('nope', 'k'), undefined);
+    });
+
+    test('session values are not fenced: any writer, last write wins', async () => {
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await store.acquireLease('s1');
+      await store.setSessionValue('s1', 'k', 'v');
+      await store.detach('s1', 2, 5_000, 0, false);
+      await store.setSessionValue('s1', 'k', 'after detach');
+      assert.equal(await store.getSessionValue('s1', 'k'), 'after detach');
+    });
+
+    test('expire deletes a session’s values with it, and only its', async () => {
+      await sessionWith(store, 'old', [user('a')]);
+      await sessionWith(store, 'recent', [user('b')]);
+      await store.setSessionValue('old', 'k', 'old value');
+      await store.setSessionValue('recent', 'k', 'recent value');
+      await store.detach('old', 1, 1_000, 0, false);
+      await store.detach('recent', 1, 5_000, 0, false);
+      assert.equal(await store.expire(3_000), 1);
+      assert.equal(await store.getSessionValue('old', 'k'), undefined);
+      assert.equal(await store.getSessionValue('recent', 'k'), 'recent value');
+    });
+
+    test('a session created again under an expired id starts with no values', async () => {
+      await sessionWith(store, 's1', [user('old')]);
+      await store.setSessionValue('s1', 'k', 'old value');
+      await store.detach('s1', 1, 1_000, 0, false);
+      await store.expire(2_000);
+      await sessionWith(store, 's1', [user('new')]);
+      assert.equal(await store.getSessionValue('s1', 'k'), undefined);
+      await store.setSessionValue('s1', 'k', 'new value');
+      assert.equal(await store.getSessionValue('s1', 'k'), 'new value');
+    });
+
     test('meta values are kept, overwritten, and undefined when never set', async () => {
       assert.equal(await store.getMeta('handle-secret'), undefined);
       await store.setMeta('handle-secret', 'one');
@@ -489,10 +550,11 @@ describe('RedisStore on a shared server', () => {
   test('a session’s keys share one hash tag, so a cluster keeps them on one slot', async () => {
     const store = await node();
     await sessionWith(store, 'abc', [user('a')]);
+    await store.setSessionValue('abc', 'k', 'v');
     const admin = new Redis(await redisUrl());
     try {
       const keys = (await admin.keys('relive:{abc}:*')).sort();
-      assert.deepEqual(keys, ['relive:{abc}:checkpoints', 'relive:{abc}:session', 'relive:{abc}:turncounts', 'relive:{abc}:turns']);
+      assert.deepEqual(keys, ['relive:{abc}:checkpoints', 'relive:{abc}:session', 'relive:{abc}:turncounts', 'relive:{abc}:turns', 'relive:{abc}:values']);
     } finally {
       await admin.quit();
     }
@@ -515,17 +577,68 @@ describe('RedisStore on a shared server', () => {
     store.handleTtlMs = 60_000;
     await sessionWith(store, 's1', [user('a')]);
     await sessionWith(store, 's2', [user('b')]);
+    await store.setSessionValue('s1', 'k', 'v');
+    await store.setSessionValue('s2', 'k', 'v');
     const admin = new Redis(await redisUrl());
-    const ttls = async (id: string) => Promise.all(['session', 'turns', 'checkpoints', 'turncounts'].map((k) => admin.pttl(`relive:{${id}}:${k}`)));
+    const ttls = async (id: string) => Promise.all(['session', 'turns', 'checkpoints', 'turncounts', 'values'].map((k) => admin.pttl(`relive:{${id}}:${k}`)));
     try {
-      assert.deepEqual(await ttls('s1'), [-1, -1, -1, -1]);
+      assert.deepEqual(await ttls('s1'), [-1, -1, -1, -1, -1]);
       await store.detach('s1', 1, 5_000, 0, false);
       await store.end('s2', 1, 5_000);
       for (const ttl of [...(await ttls('s1')), ...(await ttls('s2'))]) {
         assert.ok(ttl > 60_000 + EXPIRY_MARGIN_MS - 5_000 && ttl <= 60_000 + EXPIRY_MARGIN_MS, `ttl ${ttl}`);
       }
       await store.acquireLease('s1', 'node-b');
-      assert.deepEqual(await ttls('s1'), [-1, -1, -1, -1]);
+      assert.deepEqual(await ttls('s1'), [-1, -1, -1, -1, -1]);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  test('a session value written while detached (a new values key) expires with the session’s keys', async () => {
+    const store = await node();
+    store.handleTtlMs = 60_000;
+    await sessionWith(store, 's1', [user('a')]);
+    const admin = new Redis(await redisUrl());
+    try {
+      await store.detach('s1', 1, 5_000, 0, false);
+      assert.equal(await admin.exists('relive:{s1}:values'), 0);
+      await store.setSessionValue('s1', 'k', 'v');
+      const ttl = await admin.pttl('relive:{s1}:values');
+      assert.ok(ttl > 60_000 + EXPIRY_MARGIN_MS - 5_000 && ttl <= (await admin.pttl('relive:{s1}:session')) + 1_000, `ttl ${ttl}`);
+      await store.acquireLease('s1');
+      await store.setSessionValue('s1', 'k', 'w');
+      assert.equal(await admin.pttl('relive:{s1}:values'), -1);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  test('a session value is neither written nor read once Redis deleted the session key (its TTL ran out)', async () => {
+    const store = await node();
+    await sessionWith(store, 's1', [user('a')]);
+    await store.setSessionValue('s1', 'k', 'v');
+    const admin = new Redis(await redisUrl());
+    try {
+      await admin.del('relive:{s1}:session');
+      assert.equal(await store.getSessionValue('s1', 'k'), undefined);
+      await admin.del('relive:{s1}:values');
+      await store.setSessionValue('s1', 'k', 'late');
+      assert.equal(await admin.exists('relive:{s1}:values'), 0, 'no key without a TTL for a vanished session');
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  test('expire deletes the values key with the session', async () => {
+    const store = await node();
+    await sessionWith(store, 's1', [user('a')]);
+    await store.setSessionValue('s1', 'k', 'v');
+    await store.detach('s1', 1, 1_000, 0, false);
+    assert.equal(await store.expire(2_000), 1);
+    const admin = new Redis(await redisUrl());
+    try {
+      assert.deepEqual(await admin.keys('relive:{s1}:*'), []);
     } finally {
       await admin.quit();
     }
@@ -660,7 +773,7 @@ describe('SqliteStore on a file', () => {
     await first.close();
     // Back to version 2: the file as the relive before holders left it.
     const raw = new Database(path);
-    raw.exec('ALTER TABLE sessions DROP COLUMN holder');
+    raw.exec('ALTER TABLE sessions DROP COLUMN holder; DROP TABLE session_values');
     raw.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
     raw.close();
 
@@ -675,6 +788,43 @@ describe('SqliteStore on a file', () => {
     } finally {
       check.close();
     }
+  });
+
+  test('a file of the previous schema (no session_values table) is migrated in place and keeps its sessions', async () => {
+    const first = openStoreAt(path);
+    await sessionWith(first, 's1', [user('a')]);
+    await first.acquireLease('s1', 'node-a');
+    await first.close();
+    // Back to version 3: the file as the relive before session values left it.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE session_values');
+    raw.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
+    raw.close();
+
+    const second = openStoreAt(path);
+    assert.equal((await second.get('s1'))?.holder, 'node-a');
+    assert.deepEqual((await second.load('s1', 2))?.history, [user('a')]);
+    assert.equal(await second.getSessionValue('s1', 'k'), undefined);
+    await second.setSessionValue('s1', 'k', 'v');
+    assert.equal(await second.getSessionValue('s1', 'k'), 'v');
+    await second.detach('s1', 2, 1_000, 0, false);
+    assert.equal(await second.expire(2_000), 1);
+    const check = new Database(path, { readonly: true });
+    try {
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: String(SCHEMA_VERSION) });
+      assert.deepEqual(check.prepare('SELECT * FROM session_values').all(), []);
+    } finally {
+      check.close();
+    }
+  });
+
+  test('session values survive closing and reopening the file', async () => {
+    const first = openStoreAt(path);
+    await sessionWith(first, 's1', [user('a')]);
+    await first.setSessionValue('s1', 'gateway.upstream', '{"handle":"h"}');
+    await first.close();
+    const second = openStoreAt(path);
+    assert.equal(await second.getSessionValue('s1', 'gateway.upstream'), '{"handle":"h"}');
   });
 
   test('a file from a newer schema version is refused', async () => {

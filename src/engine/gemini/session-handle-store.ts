@@ -6,12 +6,13 @@
 import { parseStoredSession, type HandleStore } from '../../client/handle-store.js';
 import type { SessionStore } from '../../session/store.js';
 
-const keyOf = (sessionId: string): string => `gateway.upstream.${sessionId}`;
+/** The session value holding the upstream session (SessionStore.getSessionValue): deleted with the session. */
+const KEY = 'gateway.upstream';
 
 export function sessionHandleStore(store: SessionStore, sessionId: string): HandleStore {
   return {
     async load() {
-      const text = await store.getMeta(keyOf(sessionId));
+      const text = await store.getSessionValue(sessionId, KEY);
       if (!text) return undefined;
       try {
         return parseStoredSession(JSON.parse(text));
@@ -19,8 +20,7 @@ export function sessionHandleStore(store: SessionStore, sessionId: string): Hand
         return undefined;
       }
     },
-    save: (session) => store.setMeta(keyOf(sessionId), JSON.stringify(session)),
-    // The store has no delete for meta entries; an empty value reads as none.
-    clear: () => store.setMeta(keyOf(sessionId), ''),
+    save: (session) => store.setSessionValue(sessionId, KEY, JSON.stringify(session)),
+    clear: () => store.setSessionValue(sessionId, KEY, undefined),
   };
 }
