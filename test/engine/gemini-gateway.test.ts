@@ -4,6 +4,7 @@
  * connection lifetimes and sees none of them.
  */
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
 import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
@@ -140,6 +141,37 @@ describe('gemini engine (gateway)', () => {
       await inbox.waitClose();
     } finally {
       await close();
+    }
+  });
+});
+
+describe('an upstream that refuses', () => {
+  test('realtime audio does not start an upstream connection attempt per chunk; the turn gets the failure', async () => {
+    // An upstream that answers every upgrade 403, as Google's does a bad key.
+    let upgrades = 0;
+    const refusing = createHttpServer();
+    refusing.on('upgrade', (_req, socket) => {
+      upgrades++;
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const port = (refusing.address() as { port: number }).port;
+    const gateway = await startServer({ keepaliveIntervalMs: 0, vad: false, engine: new GeminiEngine({ baseUrl: `http://127.0.0.1:${port}`, apiKey: 'bad' }) });
+    try {
+      const inbox = new Inbox();
+      const session = await sdk(gateway.url).live.connect({ model: 'gemini-live-2.5-flash-preview', config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+      const chunk = Buffer.alloc(640).toString('base64');
+      for (let i = 0; i < 50; i++) {
+        session.sendRealtimeInput({ audio: { data: chunk, mimeType: 'audio/pcm;rate=16000' } });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(upgrades <= 2, `${upgrades} upstream attempts for 50 audio chunks`);
+      session.sendRealtimeInput({ audioStreamEnd: true });
+      const closed = await inbox.waitClose();
+      assert.equal(closed.code, 1011);
+    } finally {
+      await gateway.close();
+      refusing.close();
     }
   });
 });

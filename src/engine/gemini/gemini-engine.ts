@@ -33,11 +33,16 @@ export interface GeminiEngineOptions {
   readonly handleStore?: (sessionId: string) => HandleStore;
 }
 
+/** How long realtime input waits before trying again to open an upstream session that failed to open. */
+const REOPEN_AFTER_FAILURE_MS = 5_000;
+
 export class GeminiEngine implements Engine {
   readonly name = 'gemini';
   private readonly links = new Map<string, Promise<UpstreamLink>>();
   /** The same links once open, for describe(). */
   private readonly ready = new Map<string, UpstreamLink>();
+  /** When opening a session's upstream last failed: hear() does not retry for a while. */
+  private readonly failedAt = new Map<string, number>();
   /** Links whose client connection ended, closed when their grace period runs out. */
   private readonly closing = new Map<string, NodeJS.Timeout>();
   private readonly releaseGraceMs: number;
@@ -127,6 +132,7 @@ export class GeminiEngine implements Engine {
    * context instead of a re-seeded one.
    */
   release(sessionId: string): void {
+    this.failedAt.delete(sessionId);
     const link = this.links.get(sessionId);
     if (!link) return;
     clearTimeout(this.closing.get(sessionId));
@@ -152,7 +158,10 @@ export class GeminiEngine implements Engine {
 
   /** The user's audio and video, relayed upstream as they arrive (opening the upstream session at the first). */
   hear(listener: Listener, input: HeardInput): void {
-    // A link that fails to open is reported by the next generation.
+    // A link that failed to open is reported by the next generation; audio arriving meanwhile (a
+    // chunk every 20 ms) must not start an upstream connection attempt each.
+    const failedAt = this.failedAt.get(listener.sessionId);
+    if (failedAt !== undefined && Date.now() - failedAt < REOPEN_AFTER_FAILURE_MS && !this.links.has(listener.sessionId)) return;
     void this.link(listener).then(
       (link) => {
         // The newest listener: a resumed relive session is a new session object.
@@ -179,8 +188,14 @@ export class GeminiEngine implements Engine {
       link = UpstreamLink.open(request.config, this.options, this.handleStore?.(id));
       this.links.set(id, link);
       link.then(
-        (l) => this.links.get(id) === link && this.ready.set(id, l),
-        () => this.links.get(id) === link && this.links.delete(id),
+        (l) => {
+          this.failedAt.delete(id);
+          if (this.links.get(id) === link) this.ready.set(id, l);
+        },
+        () => {
+          this.failedAt.set(id, Date.now());
+          if (this.links.get(id) === link) this.links.delete(id);
+        },
       );
     }
     return link;
