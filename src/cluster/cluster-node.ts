@@ -238,6 +238,9 @@ export class ClusterNode {
     const ttl = this.options.presenceTtlMs ?? 5_000;
     for (const id of this.missingSince.keys()) if (live.has(id)) this.missingSince.delete(id);
     return (holder) => {
+      // At start this node holds nothing yet: sessions in its name are its previous life's (a
+      // restart under the same --node-id), and would otherwise stay attached, never expiring.
+      if (immediate && holder === this.id) return true;
       if (live.has(holder)) return false;
       if (immediate) return true;
       const since = this.missingSince.get(holder);

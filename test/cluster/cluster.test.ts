@@ -195,6 +195,24 @@ describe('dead nodes’ sessions', () => {
     await live.inbox.waitClose();
   });
 
+  test('a node restarted under the same id releases the sessions its previous life left attached', async () => {
+    const store = await RedisStore.open(await redisUrl());
+    try {
+      await store.create(
+        { id: 's3', principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder: 'node-a' },
+        { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
+      );
+      // Its presence is still there (killed less than a TTL ago) when it comes back.
+      await admin.set('relive:node:node-a', '{}', 'PX', 5_000);
+      await node('node-a');
+      const record = await store.get('s3');
+      assert.notEqual(record?.lastDetachedAt, undefined, 'released at start');
+      assert.equal(record?.holder, undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a node missing for less than a presence TTL (a Redis outage expires every presence) keeps its sessions', async () => {
     await node('node-b');
     const store = await RedisStore.open(await redisUrl());
