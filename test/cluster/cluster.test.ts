@@ -84,6 +84,14 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
+/** A new session in the store, attached to a connection of node `holder` (written as that node would). */
+async function createHeld(store: RedisStore, id: string, holder: string): Promise<void> {
+  await store.create(
+    { id, principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder },
+    { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
+  );
+}
+
 type SessionSummary = { id: string; status: string; connected: boolean; node: string | null };
 
 describe('takeover across nodes', () => {
@@ -176,10 +184,7 @@ describe('dead nodes’ sessions', () => {
     // A session a dead node left attached: its holder has no presence key.
     const store = await RedisStore.open(await redisUrl());
     try {
-      await store.create(
-        { id: 'orphan', principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder: 'ghost' },
-        { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
-      );
+      await createHeld(store, 'orphan', 'ghost');
       await node('node-b', { cluster: { heartbeatMs: 100, presenceTtlMs: 1_000, sweepMs: 60_000 } });
       const orphan = await store.get('orphan');
       assert.equal(orphan?.holder, undefined);
@@ -198,10 +203,7 @@ describe('dead nodes’ sessions', () => {
   test('a node restarted under the same id releases the sessions its previous life left attached', async () => {
     const store = await RedisStore.open(await redisUrl());
     try {
-      await store.create(
-        { id: 's3', principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder: 'node-a' },
-        { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
-      );
+      await createHeld(store, 's3', 'node-a');
       // Its presence is still there (killed less than a TTL ago) when it comes back.
       await admin.set('relive:node:node-a', '{}', 'PX', 5_000);
       await node('node-a');
@@ -218,10 +220,7 @@ describe('dead nodes’ sessions', () => {
     const store = await RedisStore.open(await redisUrl());
     try {
       // Created after node-b's first sweep: only the periodic sweeps see it.
-      await store.create(
-        { id: 's2', principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder: 'blinking' },
-        { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
-      );
+      await createHeld(store, 's2', 'blinking');
       await new Promise((r) => setTimeout(r, 600));
       assert.equal((await store.get('s2'))?.holder, 'blinking', 'missing for 0.6 s of a 1 s TTL: still held');
       await admin.set('relive:node:blinking', '{}', 'PX', 5_000);
@@ -239,10 +238,7 @@ describe('dead nodes’ sessions', () => {
     const store = await RedisStore.open(await redisUrl());
     try {
       await admin.set('relive:node:dying', '{}', 'PX', 300);
-      await store.create(
-        { id: 's1', principal: 'p', model: `models/${MODEL}`, createdAt: 1, connectedMs: 0, videoSeen: false, holder: 'dying' },
-        { seq: 1, setup: { model: `models/${MODEL}` }, turnCount: 0, userTurns: 0, turnsCompleted: 0, pendingInput: [], lastConsumedClientMessageIndex: 0, createdAt: 1 },
-      );
+      await createHeld(store, 's1', 'dying');
       await eventually(async () => (await store.get('s1'))?.lastDetachedAt !== undefined, 'released after the presence expired');
     } finally {
       await store.close();
