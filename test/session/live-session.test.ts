@@ -4,37 +4,12 @@ import { parseScenario } from '../../src/engine/scripted/scenario.js';
 import { ScriptedEngine } from '../../src/engine/scripted/scripted-engine.js';
 import type { ClientMessage, Setup } from '../../src/protocol/client-schema.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { resolveConfig } from '../../src/session/config.js';
-import { newSessionId } from '../../src/session/ids.js';
-import { LiveSession } from '../../src/session/live-session.js';
-import { DEFAULT_TOKEN_RATES } from '../../src/session/tokens.js';
-import { createO200kTokenizer } from '../../src/tokenizer/o200k.js';
-import { Recorder } from './recorder.js';
-
-const silentLog = { info: () => undefined, warn: () => undefined };
+import { sessionUnderTest } from './session-under-test.js';
 
 function makeSession(setup: Partial<Setup> = {}, scenarioYaml?: string, strict = false) {
   const clock = new ManualClock();
   const engine = new ScriptedEngine({ clock, scenario: scenarioYaml ? parseScenario(scenarioYaml, 'yaml') : undefined });
-  const resolved = resolveConfig(
-    { model: 'models/gemini-live-2.5-flash-preview', generationConfig: { responseModalities: ['TEXT'] }, ...setup },
-    { unknownModels: 'accept', apiVersion: 'v1beta' },
-  );
-  if (!resolved.ok) throw new Error(resolved.detail);
-  const session = new LiveSession(newSessionId(), resolved.config, {
-    engine,
-    speech: undefined,
-    audioChunkMs: 100,
-    clock,
-    strict,
-    log: silentLog,
-    tokenizer: createO200kTokenizer(),
-    tokenRates: DEFAULT_TOKEN_RATES,
-    preambleTokens: 0,
-  });
-  const out = new Recorder();
-  session.attach(out);
-  return { session, out, clock };
+  return { ...sessionUnderTest(engine, setup, clock, strict), clock };
 }
 
 const userText = (text: string, turnComplete = true): ClientMessage => ({

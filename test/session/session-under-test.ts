@@ -9,7 +9,7 @@ import { DEFAULT_TOKEN_RATES } from '../../src/session/tokens.js';
 import { createO200kTokenizer } from '../../src/tokenizer/o200k.js';
 import { Recorder } from './recorder.js';
 
-export function sessionUnderTest(engine: Engine, setup: Partial<Setup> = {}, clock = new ManualClock()): { session: LiveSession; out: Recorder } {
+export function sessionUnderTest(engine: Engine, setup: Partial<Setup> = {}, clock = new ManualClock(), strict = false): { session: LiveSession; out: Recorder } {
   const resolved = resolveConfig(
     { model: 'models/gemini-live-2.5-flash-preview', generationConfig: { responseModalities: ['TEXT'] }, ...setup },
     { unknownModels: 'accept', apiVersion: 'v1beta' },
@@ -20,7 +20,7 @@ export function sessionUnderTest(engine: Engine, setup: Partial<Setup> = {}, clo
     speech: undefined,
     audioChunkMs: 100,
     clock,
-    strict: false,
+    strict,
     log: { info: () => undefined, warn: () => undefined },
     tokenizer: createO200kTokenizer(),
     tokenRates: DEFAULT_TOKEN_RATES,
