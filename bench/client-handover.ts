@@ -1,5 +1,5 @@
 /**
- * What a goAway costs the app: input lost and time without a serving connection, for relive/client
+ * What a goAway costs the app: input lost and time without a serving connection, for relive-gemini/client
  * against a naive client that does what apps built on the SDK do — nothing at goAway, and after the
  * close a reconnect with its newest handle, input sent meanwhile going nowhere.
  *

@@ -372,11 +372,11 @@ async function main(): Promise<void> {
 
   rows.push(null);
   try {
-    log(`client handover: ${HANDOVER.handovers} goAways, relive/client and a naive reconnect-after-close client…`);
+    log(`client handover: ${HANDOVER.handovers} goAways, relive-gemini/client and a naive reconnect-after-close client…`);
     const h = await measureHandover(HANDOVER);
     rows.push(...handoverRows(h));
     notes.push(
-      `handover rows: relive/client (relive column) against a naive client (baseline) that ignores goAway and resumes with its newest ` +
+      `handover rows: relive-gemini/client (relive column) against a naive client (baseline) that ignores goAway and resumes with its newest ` +
         `handle after the close, as apps on the SDK do; both stream 20 ms audio chunks every 20 ms plus a text turn every 200 ms, ` +
         `and relive (own process, memory store) gets a goAway (timeLeft 50 ms) every ${HANDOVER.goAwayEveryMs} ms. Lost input is what the ` +
         `app sent minus what the server's session record holds. Sent: ${h.resilient.sentAudioSeconds.toFixed(2)} s / ${h.naive.sentAudioSeconds.toFixed(2)} s of audio.`,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-test('the package exports relive (createServer) and relive/protocol (parser, encoder)', async () => {
-  const relive = await import('relive');
-  const protocol = await import('relive/protocol');
+test('the package exports relive (createServer) and relive-gemini/protocol (parser, encoder)', async () => {
+  const relive = await import('relive-gemini');
+  const protocol = await import('relive-gemini/protocol');
   assert.equal(typeof relive.createServer, 'function');
   assert.equal(typeof protocol.parseClientJson, 'function');
   assert.equal(typeof protocol.encodeServerMessage, 'function');

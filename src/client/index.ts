@@ -1,4 +1,4 @@
-/** `relive/client`: Live sessions that survive goAway, drops and restarts. Runs in Node and browsers. */
+/** `relive-gemini/client`: Live sessions that survive goAway, drops and restarts. Runs in Node and browsers. */
 export { connectResilient, liveUrl, type ConnectResilientParameters } from './connect-resilient.js';
 export { ResilientSession, type ResilientCallbacks } from './resilient-session.js';
 export type { LifecycleEvent, LifecycleListener } from './events.js';

@@ -1,13 +1,13 @@
 /**
  * `LiveConnectConfig` → the wire `setup` object, as `@google/genai` 3.1.0's Gemini-API converter
- * builds it (CLIENTS.md §3.3), so an app moving from `ai.live.connect` to relive/client sends the
+ * builds it (CLIENTS.md §3.3), so an app moving from `ai.live.connect` to relive-gemini/client sends the
  * same JSON. Differences, on purpose:
  *
  * - `sessionResumption` is always sent (the library needs handles to survive drops) and comes from
  *   the `resumption` argument, not from `config.sessionResumption`; `transparent` is allowed (the
  *   SDK throws on it in Gemini API mode, but relive serves it on every path, PROTOCOL.md §5.4).
  * - `httpOptions` and `abortSignal` are ignored: they steer the client's transport, not the
- *   session, and relive/client takes its transport and cancellation options elsewhere. (The SDK
+ *   session, and relive-gemini/client takes its transport and cancellation options elsewhere. (The SDK
  *   throws on `httpOptions` only because it cannot honour per-request options for Live.)
  * - Callable and MCP tools are refused instead of being resolved: resolving them is async, and
  *   the SDK's Live session never runs them anyway.
@@ -140,7 +140,7 @@ function toolsToWire(tools: unknown): unknown[] {
     if (!isObject(tool)) throw new Error(`tools[${i}] is not a Tool object`);
     if (typeof tool.callTool === 'function' || typeof tool.tool === 'function' || 'inputSchema' in tool) {
       throw new Error(
-        `tools[${i}] is a callable or MCP tool, which relive/client does not support: pass its declaration ` +
+        `tools[${i}] is a callable or MCP tool, which relive-gemini/client does not support: pass its declaration ` +
           '(e.g. `await callableTool.tool()`) and answer toolCall messages with sendToolResponse.',
       );
     }

@@ -1,4 +1,4 @@
-/** `relive/protocol`: the Gemini Live wire format — types, lenient parser, encoder, close codes. */
+/** `relive-gemini/protocol`: the Gemini Live wire format — types, lenient parser, encoder, close codes. */
 export * from './client-schema.js';
 export * from './close-codes.js';
 export * from './duration.js';

@@ -1,5 +1,5 @@
 /**
- * relive/client in browsers: run on the platform WebSocket (Node 20's --experimental-websocket is
+ * relive-gemini/client in browsers: run on the platform WebSocket (Node 20's --experimental-websocket is
  * the browser API) with a localStorage store, and nothing Node-only in its module graph.
  */
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/** relive/client against a real relive server: rotation, reconnects, the fallback ladder, replay, persistence. */
+/** relive-gemini/client against a real relive server: rotation, reconnects, the fallback ladder, replay, persistence. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LiveServerMessage, Modality } from '@google/genai';

@@ -225,7 +225,7 @@ describe('setupFromConfig matches the SDK', () => {
   });
 });
 
-describe('setupFromConfig: where relive/client differs from the SDK', () => {
+describe('setupFromConfig: where relive-gemini/client differs from the SDK', () => {
   test('sessionResumption is always sent, and transparent is allowed', () => {
     assert.deepEqual(setupFromConfig(MODEL, undefined, {}).sessionResumption, {});
     assert.deepEqual(setupFromConfig(MODEL, undefined, { transparent: true }).sessionResumption, { transparent: true });

@@ -1,7 +1,7 @@
 /**
  * A Redis restart under a running relive (issue #9): a real redis-server is killed (SIGKILL) or
  * stopped (SIGSTOP) and brought back on the same port and directory while relive keeps running
- * and relive/client sessions go on. What survives is what Redis's persistence keeps: with
+ * and relive-gemini/client sessions go on. What survives is what Redis's persistence keeps: with
  * `appendfsync always` every acknowledged turn (turnComplete and the handle after it); with no
  * persistence nothing, and the client starts over from its transcript. While Redis is away a setup
  * or resume is refused with 1011 within seconds, a commit sends no handle, and relive serves again
@@ -41,7 +41,7 @@ async function relive(redis: RedisServer, commandTimeoutMs?: number): Promise<Te
   return server;
 }
 
-/** What the app sees through relive/client: messages and lifecycle events, with a wait on both. */
+/** What the app sees through relive-gemini/client: messages and lifecycle events, with a wait on both. */
 class AppView {
   readonly messages: LiveServerMessage[] = [];
   readonly events: LifecycleEvent[] = [];

@@ -1,6 +1,6 @@
 /**
  * Issue #9's acceptance run: three relive processes on one real redis-server, behind a TCP load
- * balancer with no stickiness. Clients (relive/client) hold sessions and send turns whose replies
+ * balancer with no stickiness. Clients (relive-gemini/client) hold sessions and send turns whose replies
  * stream slowly; one node is killed with SIGKILL mid-turn. Its clients reconnect through the
  * balancer, land on the other nodes, resume with their handles and replay what was not consumed;
  * afterwards every session's stored context holds each user turn exactly once, in order, each

@@ -1,5 +1,5 @@
 /**
- * One relive session's connection to the upstream Gemini Live service, through relive/client:
+ * One relive session's connection to the upstream Gemini Live service, through relive-gemini/client:
  * the upstream's goAway rotation, reconnects, replay of unconsumed input and the re-seeding of a
  * lost upstream session all happen in the resilient session, out of the client's sight. This
  * file keeps what the gateway needs on top: which of relive's turns the upstream has, the
