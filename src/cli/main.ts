@@ -5,7 +5,6 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { OpenAIEngine } from '../engine/openai/openai-engine.js';
 import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
@@ -15,11 +14,14 @@ import { createOpenAISpeechSynthesizer } from '../media/tts/openai-speech.js';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
 import { ManualClock, ScaledClock } from '../session/clock.js';
+import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { openStore } from '../store/open-store.js';
 import { loadTokenizer } from '../tokenizer/select.js';
 import { runChat } from './chat.js';
+import { createCliLogger } from './logger.js';
 import { replayCommand } from './replay-command.js';
 import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
+import { untilStopped } from './stop-on-signals.js';
 
 const USAGE = `relive — Gemini Live API session management: server, emulator, client tools
 
@@ -56,7 +58,7 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  const logger = pino({ name: 'relive', level: parsed.logLevel });
+  const { logger } = createCliLogger({ level: parsed.logLevel, format: parsed.logFormat });
   // Made here rather than left to the recorder, which only logs: asked for on the command line, a
   // directory that cannot be made is an error to stop at.
   if (parsed.options.recordDir) mkdirSync(parsed.options.recordDir, { recursive: true });
@@ -86,6 +88,14 @@ async function serve(argv: string[]): Promise<number> {
     for (const rule of Array.isArray(rules) ? rules : [rules]) server.faults.add(rule);
   }
   const { url } = await server.listen();
+  const drainNoticeMs = parsed.drainNoticeMs ?? parsed.options.lifetimes?.goAwayNoticeMs ?? DEFAULT_LIFETIMES.goAwayNoticeMs;
+  // Listening for signals before the line that says relive is up: a supervisor that sends SIGTERM
+  // as soon as it reads that line must get a drain, not the default death.
+  const stopped = untilStopped(server, logger, {
+    drainNoticeMs: parsed.drainNoticeMs,
+    // Deadlines run on the server's clock; a manual one may never move, and the drain's real-time backstop ends it a second after the notice.
+    drainAtMostMs: parsed.clock === 'manual' ? drainNoticeMs + 1000 : drainNoticeMs / (parsed.timeScale ?? 1),
+  });
   logger.info(
     {
       url,
@@ -105,25 +115,7 @@ async function serve(argv: string[]): Promise<number> {
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
   );
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      // A second signal while draining means: stop now.
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: closing at once');
-        server.close().then(resolve, resolve);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, 'draining: goAway to every connection, new ones refused');
-      server.drain(parsed.drainNoticeMs).then(resolve, (err: unknown) => {
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'drain failed');
-        resolve();
-      });
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopped;
   logger.info({}, 'stopped');
   return 0;
 }

@@ -9,6 +9,7 @@ import type { ServerOptions } from '../server/options.js';
 import { checkNodeId } from '../cluster/node-id.js';
 import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
 import { TOKENIZER_NAMES, type TokenizerName } from '../tokenizer/select.js';
+import { logFormatOption, type LogFormat } from './logger.js';
 
 export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator, or self-host with --engine openai)
 
@@ -25,7 +26,12 @@ Options:
                           tool response ids as the real service does
   --max-frame-bytes N     largest client frame accepted (default 15728640 = 15 MiB)
   --setup-timeout SECONDS close connections that send no setup in time (default 30)
-  --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (default info)
+  --log-level LEVEL       fatal, error, warn, info, debug, trace or silent (env RELIVE_LOG_LEVEL;
+                          default info). debug adds a line per connection event: setup, each client
+                          message with its size (streamed audio and video summarized every 5 s),
+                          turns, handles, goAway, close; trace adds one per media chunk
+  --log-format FORMAT     pretty (short human lines) or json (pino JSON lines) (env RELIVE_LOG_FORMAT;
+                          default pretty when stdout is a terminal, json otherwise)
   --record DIR            write every session's wire traffic, both directions, as NDJSON into DIR
                           (created if missing; one file per session); replay with relive replay
 
@@ -93,6 +99,8 @@ export interface ServeArgs {
   engine: EngineChoice;
   scriptPath: string | undefined;
   logLevel: Level | 'silent';
+  /** Undefined: chosen by whether stdout is a terminal. */
+  logFormat: LogFormat | undefined;
   storeSpec: string;
   tokenizer: TokenizerName;
   timeScale: number | undefined;
@@ -122,6 +130,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'max-frame-bytes': { type: 'string' },
       'setup-timeout': { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       record: { type: 'string' },
       store: { type: 'string' },
       secret: { type: 'string' },
@@ -152,8 +161,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
   const keysSpec = values['api-keys'] ?? env.RELIVE_API_KEYS;
   const logLevel = (values['log-level'] ?? env.RELIVE_LOG_LEVEL ?? 'info') as Level | 'silent';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new Error(`--log-level must be one of fatal, error, warn, info, debug, trace, silent`);
+    throw new Error(`${values['log-level'] === undefined ? 'RELIVE_LOG_LEVEL' : '--log-level'} must be one of fatal, error, warn, info, debug, trace, silent`);
   }
+  const logFormat = logFormatOption(values['log-format'] ?? env.RELIVE_LOG_FORMAT, values['log-format'] === undefined ? 'RELIVE_LOG_FORMAT' : '--log-format');
   const seconds = (name: keyof typeof values): number | undefined => {
     const n = num(values[name] as string | undefined, name);
     return n === undefined ? undefined : n * 1000;
@@ -200,6 +210,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     engine: chosen,
     scriptPath: values.script,
     logLevel,
+    logFormat,
     storeSpec: values.store ?? env.RELIVE_STORE ?? DEFAULT_STORE_SPEC,
     tokenizer: tokenizerName(values.tokenizer ?? 'o200k'),
     timeScale: num(values['time-scale'], 'time-scale'),

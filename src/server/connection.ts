@@ -25,6 +25,7 @@ import { createSession, resumeSession, type OpenedSession, type OpenResult } fro
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
 import type { ConnectionTap } from './wire-tap.js';
 import { VoiceInput } from './voice-input.js';
+import { ClientTrafficLog, ModelTurnLog } from './traffic-log.js';
 
 type State = 'awaitingSetup' | 'settingUp' | 'active' | 'closed';
 
@@ -32,6 +33,7 @@ type State = 'awaitingSetup' | 'settingUp' | 'active' | 'closed';
 interface Frame {
   readonly index: number;
   readonly parsed: ParseResult;
+  readonly bytes: number;
 }
 
 let connectionSeq = 0;
@@ -73,6 +75,8 @@ export class Connection {
   private cutOnOpen: number | undefined;
   /** Client messages received after setup, for transparent resumption's index (PROTOCOL.md §5.4). */
   messagesAfterSetup = 0;
+  private readonly clientTraffic = new ClientTrafficLog(() => this.log());
+  private readonly modelTurns = new ModelTurnLog(() => this.log());
 
   constructor(
     private readonly ws: WebSocket,
@@ -118,7 +122,7 @@ export class Connection {
       this.keepalive = setInterval(() => this.ping(), ctx.keepaliveIntervalMs);
       this.keepalive.unref();
     }
-    this.log().info({ path, apiVersion: endpoint.apiVersion, credential: credential?.source }, 'connection opened');
+    this.log().info({ remote: this.remoteAddress, path, apiVersion: endpoint.apiVersion, credential: credential?.source }, 'connection opened');
   }
 
   get sessionId(): string | undefined {
@@ -166,19 +170,20 @@ export class Connection {
       else if (parsed.ok === 'foreign') this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
       else if (parsed.message.kind !== 'setup') this.close(CloseReasons.invalidArgument, `first message is ${parsed.message.kind}, not setup`);
       else if (!this.injectFault('setup', parsed.message.setup.model)) {
+        this.logSetup(parsed.message.setup, data.length);
         this.logUnknownFields(parsed.unknownFields);
         void this.setup(parsed.message.setup);
       }
       return;
     }
     // Every client message after setup has an index, those that change nothing included (PROTOCOL.md §5.4).
-    const frame: Frame = { index: ++this.messagesAfterSetup, parsed };
+    const frame: Frame = { index: ++this.messagesAfterSetup, parsed, bytes: data.length };
     // Frames that arrive while setup is processed wait, so that everything after setup runs in order.
     if (this.state === 'settingUp') this.queue.push(frame);
     else this.apply(frame);
   }
 
-  private apply({ index, parsed }: Frame): void {
+  private apply({ index, parsed, bytes }: Frame): void {
     if (parsed.ok === false) {
       this.close(parsed.close, parsed.detail);
       return;
@@ -197,6 +202,7 @@ export class Connection {
       this.close(CloseReasons.invalidArgument, 'second setup');
       return;
     }
+    this.clientTraffic.message(index, parsed.message, bytes);
     if (this.injectFault(parsed.message.kind, this.opened?.session.config.model)) return;
     this.deliver(index, parsed.message);
   }
@@ -302,7 +308,10 @@ export class Connection {
     const session = opened.session;
     if (this.cutOnOpen !== undefined) session.cutNextTurn(this.cutOnOpen);
     session.attach({
-      send: (m) => this.outbound.send(m),
+      send: (m) => {
+        this.modelTurns.sent(m);
+        this.outbound.send(m);
+      },
       ready: () => this.outbound.ready(),
       close: (spec, detail) => this.close(spec, detail),
       turnCompleted: () => this.onTurnCompleted(),
@@ -320,7 +329,10 @@ export class Connection {
     this.outbound.send(msg.setupComplete(this.ctx.sessionIdInSetupComplete ? session.id : undefined));
     this.log().info({ model: config.model, modality: config.modality, resumed: opened.resumed, seq: opened.seq }, opened.resumed ? 'session resumed' : 'session started');
     // The handle of the checkpoint the session starts from; nothing of this connection is consumed yet.
-    if (config.resumption) this.outbound.send(msg.resumptionUpdate(this.ctx.handles.issue({ sessionId: session.id, seq: opened.seq }, this.principal)));
+    if (config.resumption) {
+      this.outbound.send(msg.resumptionUpdate(this.ctx.handles.issue({ sessionId: session.id, seq: opened.seq }, this.principal)));
+      this.log().debug({ seq: opened.seq }, 'resumption handle issued');
+    }
     this.scheduleSessionCap();
     this.state = 'active';
     // Pipecat sends clientContent right behind setup: those messages run now, in order.
@@ -380,6 +392,7 @@ export class Connection {
     if (!resumption) return;
     if (!session.resumable) {
       this.outbound.send(msg.resumptionUpdate());
+      this.log().debug({ status: session.status }, 'resumption update: not resumable now');
       return;
     }
     const index = this.appliedIndex;
@@ -388,6 +401,7 @@ export class Connection {
       if (this.state !== 'active') return;
       const handle = this.ctx.handles.issue({ sessionId: session.id, seq }, this.principal);
       this.outbound.send(msg.resumptionUpdate(handle, resumption.transparent ? index : undefined));
+      this.log().debug({ seq, lastConsumedClientMessageIndex: index }, 'resumption handle issued');
     } catch (err) {
       if (this.state !== 'active') return;
       if (err instanceof FencedError) this.close(CloseReasons.takenOver, 'lease lost: the session was resumed elsewhere');
@@ -448,6 +462,7 @@ export class Connection {
   private shutdown(): void {
     if (this.state === 'closed') return;
     const wasSettingUp = this.state === 'settingUp';
+    this.clientTraffic.flush();
     this.state = 'closed';
     for (const t of this.timers) t.cancel();
     this.timers.clear();
@@ -514,6 +529,24 @@ export class Connection {
     });
     this.timers.add(t);
     return t;
+  }
+
+  private logSetup(setup: Setup, bytes: number): void {
+    const log = this.log();
+    if (!log.isLevelEnabled('debug')) return;
+    const resumption = setup.sessionResumption;
+    log.debug(
+      {
+        model: setup.model,
+        modalities: setup.generationConfig?.responseModalities,
+        resumption: resumption === undefined ? 'not asked' : resumption.handle ? 'resume a handle' : 'asked',
+        transparent: resumption?.transparent,
+        compression: setup.contextWindowCompression !== undefined,
+        tools: setup.tools?.length,
+        bytes,
+      },
+      'setup received',
+    );
   }
 
   private logUnknownFields(fields: readonly { name: string; at: string }[]): void {

@@ -45,6 +45,8 @@ export interface ReliveServer {
   /** Closes every connection at once (1001) and the listener, frees workers and the store. */
   close(): Promise<void>;
   readonly registry: SessionRegistry;
+  /** WebSocket connections open now, set up or not. */
+  readonly connections: number;
   /** This node's id (the `holder` of the sessions it serves; the cluster's name for it). */
   readonly nodeId: string;
   readonly http: Server;
@@ -217,6 +219,9 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
 
   return {
     registry,
+    get connections() {
+      return ctx.connections.size;
+    },
     nodeId,
     http,
     faults: ctx.faults,
