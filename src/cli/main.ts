@@ -17,8 +17,8 @@ import { ManualClock, ScaledClock } from '../session/clock.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { openStore } from '../store/open-store.js';
 import { loadTokenizer } from '../tokenizer/select.js';
-import { runChat } from './chat.js';
 import { createCliLogger } from './logger.js';
+import { loadChat, sdkAvailable } from './official-sdk.js';
 import { replayCommand } from './replay-command.js';
 import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
 import { untilStopped } from './stop-on-signals.js';
@@ -59,6 +59,7 @@ async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   const { logger } = createCliLogger({ level: parsed.logLevel, format: parsed.logFormat });
+  if (parsed.engine.kind === 'gemini' && !(await sdkAvailable('relive --engine gemini', process.stderr))) return 1;
   // Made here rather than left to the recorder, which only logs: asked for on the command line, a
   // directory that cannot be made is an error to stop at.
   if (parsed.options.recordDir) mkdirSync(parsed.options.recordDir, { recursive: true });
@@ -139,6 +140,8 @@ async function chat(argv: string[]): Promise<number> {
     process.stdout.write(CHAT_USAGE);
     return 0;
   }
+  const runChat = await loadChat(process.stderr);
+  if (!runChat) return 1;
   return runChat({
     url: values.url ?? process.env.GOOGLE_GEMINI_BASE_URL ?? 'http://127.0.0.1:8765',
     model: values.model ?? 'gemini-live-2.5-flash-preview',

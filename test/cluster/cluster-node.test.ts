@@ -11,19 +11,23 @@ import { checkNodeId, newNodeId } from '../../src/cluster/node-id.js';
 import { parseTakeoverRequest } from '../../src/cluster/messages.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { sharedRedisUrl } from '../helpers/shared-redis.js';
+import { needs } from '../helpers/system-packages.js';
 
 const redisUrl = (): Promise<string> => sharedRedisUrl();
 
 const nodes: ClusterNode[] = [];
 let admin: Redis;
-beforeEach(async () => {
-  admin = new Redis(await redisUrl());
-  await admin.flushall();
-});
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.close()));
-  await admin.quit();
-});
+/** Every describe on Redis: a flushed server before each test. */
+function onFlushedRedis(): void {
+  beforeEach(async () => {
+    admin = new Redis(await redisUrl());
+    await admin.flushall();
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()));
+    await admin.quit();
+  });
+}
 
 async function start(nodeId: string, options: Partial<ClusterNodeOptions> = {}): Promise<ClusterNode> {
   const node = await ClusterNode.start({
@@ -43,7 +47,9 @@ async function start(nodeId: string, options: Partial<ClusterNodeOptions> = {}):
   return node;
 }
 
-describe('ClusterNode', () => {
+describe('ClusterNode', needs('redis-server'), () => {
+  onFlushedRedis();
+
   test('its presence key holds its id, start time and live sessions, with a TTL, and is deleted at close', async () => {
     const node = await start('n1', { liveSessions: () => 3 });
     const presence = JSON.parse((await admin.get('relive:node:n1'))!) as Record<string, unknown>;
@@ -116,8 +122,10 @@ describe('ClusterNode', () => {
       ],
     );
   });
+});
 
-  test('node ids: random ones are valid, and ids that would break a key are refused', () => {
+describe('node ids', () => {
+  test('random ones are valid, and ids that would break a key are refused', () => {
     assert.match(newNodeId(), /^[0-9a-f]{10}$/);
     assert.equal(checkNodeId('eu-west.1_a'), 'eu-west.1_a');
     for (const bad of ['', 'a:b', 'a*', 'x'.repeat(65), 'a b']) assert.throws(() => checkNodeId(bad), /node id/);

@@ -13,6 +13,7 @@ import { RedisStore } from '../../src/store/redis-store.js';
 import { startBin } from '../helpers/bin.js';
 import { sharedRedisUrl } from '../helpers/shared-redis.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
+import { needs } from '../helpers/system-packages.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
@@ -20,14 +21,19 @@ const redisUrl = (): Promise<string> => sharedRedisUrl();
 
 const running: TestServer[] = [];
 let admin: Redis;
-beforeEach(async () => {
-  admin = new Redis(await redisUrl());
-  await admin.flushall();
-});
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
-  await admin.quit();
 });
+/** Every describe on Redis: a flushed server before each test (`admin` is its connection). */
+function onFlushedRedis(): void {
+  beforeEach(async () => {
+    admin = new Redis(await redisUrl());
+    await admin.flushall();
+  });
+  afterEach(async () => {
+    await admin.quit();
+  });
+}
 
 /** A node on the shared Redis, with fast presence so that tests need not wait seconds. */
 async function node(nodeId: string, options: ServerOptions = {}): Promise<TestServer> {
@@ -94,7 +100,9 @@ async function createHeld(store: RedisStore, id: string, holder: string): Promis
 
 type SessionSummary = { id: string; status: string; connected: boolean; node: string | null };
 
-describe('takeover across nodes', () => {
+describe('takeover across nodes', needs('redis-server'), () => {
+  onFlushedRedis();
+
   test('a session of node A resumed on node B: A’s connection is closed 1008 and B serves the whole history', async () => {
     const a = await node('node-a');
     const b = await node('node-b');
@@ -176,7 +184,9 @@ describe('takeover across nodes', () => {
   });
 });
 
-describe('dead nodes’ sessions', () => {
+describe('dead nodes’ sessions', needs('redis-server'), () => {
+  onFlushedRedis();
+
   test('a node that starts releases sessions held by nodes with no presence, and not those of live nodes', async () => {
     const a = await node('node-a');
     const live = await connect(a.url);
@@ -246,7 +256,9 @@ describe('dead nodes’ sessions', () => {
   });
 });
 
-describe('TTL in Redis', () => {
+describe('TTL in Redis', needs('redis-server'), () => {
+  onFlushedRedis();
+
   test('a detached session’s keys expire after the handle validity; a resume on another node persists them', async () => {
     const a = await node('node-a', { lifetimes: { handleTtlMs: 60_000 } });
     const b = await node('node-b', { lifetimes: { handleTtlMs: 60_000 } });
@@ -267,7 +279,9 @@ describe('TTL in Redis', () => {
   });
 });
 
-describe('the control API and metrics see the whole cluster', () => {
+describe('the control API and metrics see the whole cluster', needs('redis-server'), () => {
+  onFlushedRedis();
+
   test('B lists a session held on A with node A; A lists it as its own', async () => {
     const a = await node('node-a');
     const b = await node('node-b');
@@ -353,8 +367,10 @@ describe('the control API and metrics see the whole cluster', () => {
     c.session.close();
     await c.inbox.waitClose();
   });
+});
 
-  test('a single node without Redis lists itself and has no cluster gauges', async () => {
+describe('a single node', () => {
+  test('without Redis it lists itself and has no cluster gauges', async () => {
     const s = await startServer({ keepaliveIntervalMs: 0, nodeId: 'solo' });
     running.push(s);
     const nodes = (await getJson<{ nodes: { id: string; self: boolean }[] }>(`${s.url}/relive/v1/nodes`)).nodes;

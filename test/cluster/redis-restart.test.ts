@@ -15,6 +15,7 @@ import { connectResilient, type LifecycleEvent, type ResilientSession } from '..
 import { RedisStore } from '../../src/store/redis-store.js';
 import { startRedisServer, type RedisServer, type RedisServerOptions } from '../helpers/redis-server.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
+import { needs } from '../helpers/system-packages.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
@@ -122,7 +123,7 @@ async function context(server: TestServer, id: string): Promise<string[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('a Redis restart under a running relive', () => {
+describe('a Redis restart under a running relive', needs('redis-server'), () => {
   test('appendfsync always: every acknowledged turn survives a Redis kill, once; turns sent during the outage are answered after it', async () => {
     const redis = await redisServer({ appendfsync: 'always' });
     const server = await relive(redis);

@@ -17,6 +17,7 @@ import type { LifecycleEvent } from '../../src/client/events.js';
 import type { ResilientSession } from '../../src/client/resilient-session.js';
 import { startBin } from '../helpers/bin.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { needs } from '../helpers/system-packages.js';
 import { startTcpBalancer, type TcpBalancer } from '../helpers/tcp-balancer.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
@@ -30,30 +31,6 @@ const SCRIPT = JSON.stringify({ rules: [{ match: {}, reply: [{ text: 'Reply to {
 let redis: RedisServer;
 let balancer: TcpBalancer;
 let nodes: { id: string; url: string; child: ReturnType<typeof startBin>['child']; exited: Promise<number | null> }[];
-
-before(async () => {
-  redis = await startRedisServer();
-  const dir = mkdtempSync(path.join(tmpdir(), 'relive-cluster-'));
-  const script = path.join(dir, 'script.json');
-  writeFileSync(script, SCRIPT);
-  // Started together, as a deployment does: they must agree on one handle secret.
-  nodes = await Promise.all(
-    ['n1', 'n2', 'n3'].map(async (id) => {
-      const bin = startBin(['serve', '--port', '0', '--store', redis.url, '--node-id', id, '--script', script]);
-      return { id, url: await bin.listening, child: bin.child, exited: bin.exited };
-    }),
-  );
-  balancer = await startTcpBalancer(nodes.map((n) => ({ host: '127.0.0.1', port: Number(new URL(n.url).port) })));
-});
-
-after(async () => {
-  await balancer?.close();
-  for (const n of nodes ?? []) {
-    n.child.kill('SIGKILL');
-    await n.exited;
-  }
-  await redis?.stop();
-});
 
 interface Client {
   session: ResilientSession;
@@ -116,7 +93,31 @@ interface Detail {
   context: { role: string; parts: { text?: string }[] }[];
 }
 
-describe('three nodes on one Redis', { concurrency: false }, () => {
+describe('three nodes on one Redis', { ...needs('redis-server'), concurrency: false }, () => {
+  before(async () => {
+    redis = await startRedisServer();
+    const dir = mkdtempSync(path.join(tmpdir(), 'relive-cluster-'));
+    const script = path.join(dir, 'script.json');
+    writeFileSync(script, SCRIPT);
+    // Started together, as a deployment does: they must agree on one handle secret.
+    nodes = await Promise.all(
+      ['n1', 'n2', 'n3'].map(async (id) => {
+        const bin = startBin(['serve', '--port', '0', '--store', redis.url, '--node-id', id, '--script', script]);
+        return { id, url: await bin.listening, child: bin.child, exited: bin.exited };
+      }),
+    );
+    balancer = await startTcpBalancer(nodes.map((n) => ({ host: '127.0.0.1', port: Number(new URL(n.url).port) })));
+  });
+
+  after(async () => {
+    await balancer?.close();
+    for (const n of nodes ?? []) {
+      n.child.kill('SIGKILL');
+      await n.exited;
+    }
+    await redis?.stop();
+  });
+
   test('SIGKILL of a node mid-turn: its clients resume elsewhere with their handles; nothing lost, nothing duplicated', async () => {
     const clients = await Promise.all(Array.from({ length: SESSIONS }, (_, n) => openClient(n)));
     assert.ok(balancer.handed.every((h) => h > 0), `the balancer spread the sessions: ${balancer.handed.join(', ')}`);

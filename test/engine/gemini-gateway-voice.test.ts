@@ -14,6 +14,7 @@ import type { SpeechSynthesizer } from '../../src/session/speech.js';
 import type { SpeechRecognizer } from '../../src/session/voice.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
 import { chunks, closeSpeech, concat, silence, speech16k, toBase64 } from '../helpers/speech-audio.js';
+import { needs } from '../helpers/system-packages.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +81,7 @@ async function detail(url: string, id: string): Promise<Detail> {
 }
 
 describe('gemini engine (gateway) with voice', () => {
-  test('spoken turns: the upstream hears the audio and its own speech and transcripts come back, across upstream rotations', async () => {
+  test('spoken turns: the upstream hears the audio and its own speech and transcripts come back, across upstream rotations', needs('pocketsphinx'), async () => {
     const inbox = new Inbox();
     const session = await sdk(gateway.url).live.connect({
       model: MODEL,

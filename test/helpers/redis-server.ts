@@ -3,7 +3,8 @@
  * default without persistence (`--save '' --appendonly no`); `persistence` turns on the append-only
  * file in a directory of its own, and `kill()` + `restart()` let a test crash Redis (SIGKILL) and
  * bring it back on the same port and directory, as a supervisor would. A missing binary is an
- * error, not a skip: .ci/run installs redis-server.
+ * error here; tests skip before they get here (needs('redis-server'), system-packages.ts), and
+ * .ci/run installs redis-server.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

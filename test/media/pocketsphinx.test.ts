@@ -1,5 +1,5 @@
 /**
- * The pocketsphinx recognizer against the real Debian binary (CI installs it in .ci/run): real flite
+ * The pocketsphinx recognizer against the real Debian binary (skipped without it; CI installs it in .ci/run): real flite
  * speech streamed in 20 ms chunks, as a microphone would, and the processes it leaves behind.
  */
 import assert from 'node:assert/strict';
@@ -9,42 +9,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createPocketsphinxRecognizer,
-  DEFAULT_POCKETSPHINX_COMMAND,
-  DEFAULT_POCKETSPHINX_MODEL_DIR,
-  utteranceText,
-} from '../../src/media/stt/pocketsphinx.js';
+import { createPocketsphinxRecognizer, utteranceText } from '../../src/media/stt/pocketsphinx.js';
 import type { RecognitionStream } from '../../src/session/voice.js';
 import { chunks, closeSpeech, concat, RATE, silence, speech16k } from '../helpers/speech-audio.js';
+import { needs } from '../helpers/system-packages.js';
 
 const SENTENCES = ['the weather in paris is sunny today', 'what time does the next train leave for london'];
 const CHUNK_MS = 20;
 const CHUNK_SAMPLES = (CHUNK_MS * RATE) / 1000;
 const UNAVAILABLE = "input transcription unavailable: install Debian's pocketsphinx and pocketsphinx-en-us";
-
-/** Fails (never skips) when the packages are missing: CI installs them, so absence is a broken setup. */
-function requirePocketsphinx(): void {
-  const onPath = (process.env.PATH ?? '').split(':').some((dir) => {
-    try {
-      return readdirSync(dir).includes(DEFAULT_POCKETSPHINX_COMMAND);
-    } catch {
-      return false;
-    }
-  });
-  let model = false;
-  try {
-    model = readdirSync(DEFAULT_POCKETSPHINX_MODEL_DIR).includes('en-us.lm.bin');
-  } catch {}
-  const problems = [
-    ...(onPath ? [] : [`${DEFAULT_POCKETSPHINX_COMMAND} not on PATH`]),
-    ...(model ? [] : [`no model in ${DEFAULT_POCKETSPHINX_MODEL_DIR}`]),
-  ];
-  assert.ok(
-    problems.length === 0,
-    `pocketsphinx is not installed (${problems.join('; ')}). Run: apt-get install -y pocketsphinx pocketsphinx-en-us (.ci/run does this in CI)`,
-  );
-}
 
 function words(text: string): string[] {
   return text.toLowerCase().split(/[^a-z']+/).filter(Boolean);
@@ -150,8 +123,7 @@ describe('pocketsphinx recognizer', () => {
     for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
   });
 
-  test('transcribes streamed flite speech, one line per utterance, soon after each ends', async () => {
-    requirePocketsphinx();
+  test('transcribes streamed flite speech, one line per utterance, soon after each ends', needs('pocketsphinx'), async () => {
     const speech = await Promise.all(SENTENCES.map((s) => speech16k(s)));
     // Lead-in, sentence, 1.2 s pause, sentence, then silence so pocketsphinx closes the last utterance.
     const lead = silence(400);
@@ -195,8 +167,7 @@ describe('pocketsphinx recognizer', () => {
     }
   });
 
-  test('two streams at once stay separate', async () => {
-    requirePocketsphinx();
+  test('two streams at once stay separate', needs('pocketsphinx'), async () => {
     const log = logCollector();
     const recognizer = createPocketsphinxRecognizer({ log });
     try {
@@ -235,8 +206,7 @@ describe('pocketsphinx recognizer', () => {
     }
   });
 
-  test('close() lets pocketsphinx finish the last utterance, then leaves no process behind', async () => {
-    requirePocketsphinx();
+  test('close() lets pocketsphinx finish the last utterance, then leaves no process behind', needs('pocketsphinx'), async () => {
     const before = new Set(ourGroups());
     const log = logCollector();
     const recognizer = createPocketsphinxRecognizer({ log });
@@ -258,8 +228,7 @@ describe('pocketsphinx recognizer', () => {
     await recognizer.close();
   });
 
-  test('recognizer.close() stops every live stream at once', async () => {
-    requirePocketsphinx();
+  test('recognizer.close() stops every live stream at once', needs('pocketsphinx'), async () => {
     const before = new Set(ourGroups());
     const recognizer = createPocketsphinxRecognizer();
     const streams = [recognizer.open(), recognizer.open(), recognizer.open()];
@@ -275,7 +244,8 @@ describe('pocketsphinx recognizer', () => {
     for (const s of streams) s!.write(silence(20)); // harmless
   });
 
-  test('a recognizer that ignores end of input is stopped after the grace period', async () => {
+  // The default model directory must exist for the recognizer to count as available.
+  test('a recognizer that ignores end of input is stopped after the grace period', needs('pocketsphinx'), async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'relive-stt-'));
     tempDirs.push(dir);
     const fake = path.join(dir, 'fake-recognizer');
@@ -283,8 +253,6 @@ describe('pocketsphinx recognizer', () => {
     chmodSync(fake, 0o755);
     const before = new Set(ourGroups());
     const log = logCollector();
-    // The default model directory must exist for the recognizer to count as available.
-    requirePocketsphinx();
     const recognizer = createPocketsphinxRecognizer({ command: fake, log, closeGraceMs: 200 });
     const stream = recognizer.open();
     assert.ok(stream);
@@ -299,8 +267,7 @@ describe('pocketsphinx recognizer', () => {
     await recognizer.close();
   });
 
-  test('a recognizer that dies: logged once, writes are dropped quietly, no EPIPE crash', async () => {
-    requirePocketsphinx();
+  test('a recognizer that dies: logged once, writes are dropped quietly, no EPIPE crash', needs('pocketsphinx'), async () => {
     const log = logCollector();
     const recognizer = createPocketsphinxRecognizer({ command: '/bin/false', log });
     const stream = recognizer.open();
@@ -320,8 +287,7 @@ describe('pocketsphinx recognizer', () => {
     await recognizer.close();
   });
 
-  test('the children are stopped when the parent process exits', async () => {
-    requirePocketsphinx();
+  test('the children are stopped when the parent process exits', needs('pocketsphinx'), async () => {
     const moduleUrl = new URL('../../src/media/stt/pocketsphinx.js', import.meta.url).href;
     const script = `
       import { readdirSync, readFileSync } from 'node:fs';

@@ -9,6 +9,7 @@ import { parseScenario } from '../../src/engine/scripted/scenario.js';
 import { RawClient, MODEL } from '../helpers/raw-client.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
 import { brownNoise, chord, chunks, closeSpeech, concat, silence, speech16k, toBase64, whiteNoise } from '../helpers/speech-audio.js';
+import { needs } from '../helpers/system-packages.js';
 
 const isTurnComplete = (m: Record<string, any>) => m.serverContent?.turnComplete === true;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -144,7 +145,7 @@ describe('automatic activity detection', () => {
   });
 });
 
-describe('input transcription (pocketsphinx)', () => {
+describe('input transcription (pocketsphinx)', needs('pocketsphinx'), () => {
   test('a spoken question through the SDK: inputTranscription arrives, and the reply answers what was said', async () => {
     const voiced = await startServer({ keepaliveIntervalMs: 0 });
     try {
@@ -174,7 +175,7 @@ describe('input transcription (pocketsphinx)', () => {
   });
 });
 
-describe('input transcription in manual mode', () => {
+describe('input transcription in manual mode', needs('pocketsphinx'), () => {
   test('activityEnd ends the utterance: its inputTranscription comes before the reply, and the reply answers the words', async () => {
     const voiced = await startServer({ keepaliveIntervalMs: 0, vad: false });
     try {
@@ -202,7 +203,8 @@ describe('input transcription in manual mode', () => {
   });
 });
 
-describe('spoken in, spoken out', () => {
+// The reply answers the transcript, so the spoken answer's length depends on pocketsphinx.
+describe('spoken in, spoken out', needs('pocketsphinx'), () => {
   test('a spoken question gets a 24 kHz spoken answer whose length fits its transcript', async () => {
     const voiced = await startServer({ keepaliveIntervalMs: 0 });
     try {

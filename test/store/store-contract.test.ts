@@ -19,6 +19,7 @@ import { EXPIRY_MARGIN_MS, RedisStore } from '../../src/store/redis-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
 import { freePort } from '../helpers/redis-server.js';
 import { sharedRedisUrl } from '../helpers/shared-redis.js';
+import { needs } from '../helpers/system-packages.js';
 
 const tempDirs: string[] = [];
 after(async () => {
@@ -76,8 +77,8 @@ async function sessionWith(store: SessionStore, id: string, turns: ContextTurn[]
   await store.commit({ sessionId: id, leaseToken: 1, newTurns: turns, checkpoint: checkpoint(2, turns.length) });
 }
 
-function contract(name: string, make: () => Promise<SessionStore>): void {
-  describe(`SessionStore contract: ${name}`, () => {
+function contract(name: string, make: () => Promise<SessionStore>, options: { skip?: string } = {}): void {
+  describe(`SessionStore contract: ${name}`, options, () => {
     let store: SessionStore;
     beforeEach(async () => {
       store = await make();
@@ -497,9 +498,9 @@ function contract(name: string, make: () => Promise<SessionStore>): void {
 
 contract('memory', async () => new MemoryStore());
 contract('sqlite', async () => SqliteStore.open(join(await tempDir(), 'nested', 'relive.db')));
-contract('redis', () => freshRedisStore());
+contract('redis', () => freshRedisStore(), needs('redis-server'));
 
-describe('RedisStore on a shared server', () => {
+describe('RedisStore on a shared server', needs('redis-server'), () => {
   const open: SessionStore[] = [];
   const node = async (): Promise<RedisStore> => {
     const store = await RedisStore.open(await redisUrl());
@@ -882,7 +883,7 @@ describe('openStore', () => {
     await assert.rejects(openStore(' '), /empty spec/);
   });
 
-  test('redis://HOST:PORT gives a RedisStore on that server', async () => {
+  test('redis://HOST:PORT gives a RedisStore on that server', needs('redis-server'), async () => {
     const store = await openStore(await redisUrl());
     try {
       assert.ok(store instanceof RedisStore);

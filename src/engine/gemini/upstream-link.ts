@@ -6,7 +6,6 @@
  * mapping of relive's function call ids to the upstream's, and the upstream's messages as a queue.
  */
 import type { LiveConnectConfig, LiveServerMessage } from '@google/genai';
-import { connectResilient } from '../../client/connect-resilient.js';
 import type { LifecycleEvent } from '../../client/events.js';
 import type { ResilientSession } from '../../client/resilient-session.js';
 import type { HandleStore } from '../../client/handle-store.js';
@@ -62,6 +61,9 @@ export class UpstreamLink {
     const early: Item[] = [];
     const earlyEvents: LifecycleEvent[] = [];
     const push = (item: Item): void => (link ? link.push(item) : void early.push(item));
+    // Loaded here, not imported at the top: the client needs the official SDK (an optional peer),
+    // which nothing but the gateway's upstream link needs, so relive-gemini loads without it.
+    const { connectResilient } = await import('../../client/connect-resilient.js');
     const session = await connectResilient({
       model: options.model ?? config.model,
       config: upstreamConfig(config),

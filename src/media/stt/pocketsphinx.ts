@@ -109,7 +109,7 @@ function modelFiles(modelDir: string): { hmm: string; lm: string; dict: string }
 }
 
 /** Why the recognizer cannot run here, or undefined when it can. */
-function unavailableReason(command: string, modelDir: string): string | undefined {
+export function unavailableReason(command: string, modelDir: string): string | undefined {
   if (!findOnPath(command)) return `${command} not found on PATH`;
   const files = modelFiles(modelDir);
   try {
