@@ -1,7 +1,10 @@
 /**
- * One WebSocket to a Live endpoint, the same in browsers and in Node: the platform's WebSocket when
- * there is one (browsers, Node 22, Node 20 with --experimental-websocket), else the `ws` package,
- * loaded only then so that browser bundles never see it. Frames arrive as parsed JSON.
+ * One WebSocket to a Live endpoint, the same in browsers and in Node: in Node the `ws` package, in
+ * browsers (and other runtimes without `process.versions.node`) the platform's WebSocket. Node 22+
+ * has a platform WebSocket too (undici's), but it can neither ping — so a silently dead TCP
+ * connection would go unnoticed — nor tell an upgrade refused with 403 from a network error, so
+ * Node keeps `ws`, loaded only there so that browser bundles never see it. Frames arrive as
+ * parsed JSON.
  */
 
 /** The standard WebSocket surface this module uses (DOM and Node's undici both have it). */
@@ -36,10 +39,14 @@ const decoder = new TextDecoder();
 
 /** Opens a socket; resolves once it is open, rejects if it cannot be opened (HTTP status in the message). */
 export async function openSocket(url: string, handlers: SocketHandlers, WebSocketImpl?: StandardWebSocketClass): Promise<LiveSocket> {
-  const Impl = WebSocketImpl ?? (globalThis as { WebSocket?: StandardWebSocketClass }).WebSocket;
+  const Impl = WebSocketImpl ?? (isNode() ? undefined : (globalThis as { WebSocket?: StandardWebSocketClass }).WebSocket);
   if (Impl) return openStandard(new Impl(url), handlers);
   const { WebSocket: NodeWebSocket } = await import('ws');
   return openNode(new NodeWebSocket(url, { perMessageDeflate: false }), handlers);
+}
+
+function isNode(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 }
 
 function deliver(text: string, handlers: SocketHandlers): void {

@@ -19,8 +19,9 @@ test('on the platform WebSocket with localStorage: a turn, a goAway rotation, th
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
     const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-websocket', '--no-warnings', join(root, 'test', 'fixtures', 'browser-client.mjs'), server.url], { cwd: root, env, timeout: 30_000 });
-    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { platformWebSocket: string; events: string[]; stored: string; sessionId: string };
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { platformWebSocket: string; processHidden: boolean; events: string[]; stored: string; sessionId: string };
     assert.equal(result.platformWebSocket, 'function');
+    assert.equal(result.processHidden, true);
     assert.deepEqual(result.events, ['connected', 'rotating', 'connected', 'stateRestored']);
     assert.equal(result.stored, 'gemini-live-2.5-flash-preview');
   } finally {
