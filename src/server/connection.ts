@@ -21,6 +21,7 @@ import type { LiveSession } from '../session/live-session.js';
 import { FencedError } from '../session/store.js';
 import type { ServerContext } from './context.js';
 import { Outbound } from './outbound.js';
+import type { AttachedConnection } from './registry.js';
 import { createSession, resumeSession, type OpenedSession, type OpenResult } from './session-opening.js';
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
 import type { ConnectionTap } from './wire-tap.js';
@@ -41,7 +42,7 @@ let connectionSeq = 0;
 /** Pauses between the attempts to detach a session while the store is unreachable: about 5 minutes in all. */
 const DETACH_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000, 60_000, 60_000, 60_000];
 
-export class Connection {
+export class Connection implements AttachedConnection {
   readonly id = `c${++connectionSeq}`;
   readonly openedAt: number;
   readonly remoteAddress: string | undefined;
