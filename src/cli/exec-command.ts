@@ -14,7 +14,7 @@ import { parseServeArgs, type ServeArgs } from './serve-options.js';
 
 export const EXEC_USAGE = `relive exec — run a command against a relive started for it, then stop it
 
-Usage: relive exec [serve options] -- CMD [ARG…]
+Usage: relive exec [--kill-after SECONDS] [serve options] -- CMD [ARG…]
 
 Starts the server in this process with any relive serve option given before -- (sessions in
 memory unless --store or RELIVE_STORE says otherwise; port 8765 unless --port or RELIVE_PORT;
@@ -23,8 +23,13 @@ GOOGLE_GEMINI_BASE_URL and RELIVE_URL set to the server's URL (the rest of the e
 passed on as it is). When CMD ends the server stops and relive exits with CMD's status.
 
 CMD runs in a process group of its own. SIGINT, SIGTERM and SIGHUP sent to relive are passed to
-that group (a second signal sends SIGKILL); once CMD has exited, anything still running in its
-group gets SIGTERM, then SIGKILL 5 seconds later.
+that group; if CMD is still running --kill-after seconds later (default 10), the group gets
+SIGKILL. Once CMD has exited, anything still running in its group gets SIGTERM, then SIGKILL
+--kill-after seconds later.
+
+Options of exec itself:
+  --kill-after SECONDS  how long CMD's process group has between a signal and SIGKILL (default 10)
+  -h, --help            show this help
 
 relive's log lines go to stderr at --log-level (default warn), so CMD's stdout stays its own.
 
@@ -39,8 +44,8 @@ const EXIT_USAGE = 2;
 const EXIT_NOT_EXECUTABLE = 126;
 const EXIT_NOT_FOUND = 127;
 
-/** How long what CMD left in its group has between SIGTERM and SIGKILL. */
-const GROUP_GRACE_MS = 5_000;
+/** How long CMD's group has between a signal and SIGKILL, unless --kill-after says otherwise. */
+const DEFAULT_KILL_AFTER_MS = 10_000;
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type Forwarded = (typeof FORWARDED)[number];
 
@@ -59,12 +64,18 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
     return 0;
   }
   const say = (line: string): void => void io.stderr.write(`relive exec: ${line}\n`);
+  let own: { serveFlags: string[]; killAfterMs: number };
+  try {
+    own = ownFlags(flags);
+  } catch (err) {
+    return usageError(io, err instanceof Error ? err.message : String(err));
+  }
   if (dashes < 0) return usageError(io, 'put the command after --, e.g. relive exec --clock manual -- npm test');
   if (command.length === 0) return usageError(io, 'no command after --, e.g. relive exec -- npm test');
   let parsed: ServeArgs;
   try {
     // exec's own defaults, overridden by a flag or the variable as for serve.
-    const result = parseServeArgs(flags, { ...io.env, RELIVE_STORE: io.env.RELIVE_STORE ?? 'memory', RELIVE_LOG_LEVEL: io.env.RELIVE_LOG_LEVEL ?? 'warn' });
+    const result = parseServeArgs(own.serveFlags, { ...io.env, RELIVE_STORE: io.env.RELIVE_STORE ?? 'memory', RELIVE_LOG_LEVEL: io.env.RELIVE_LOG_LEVEL ?? 'warn' });
     if ('help' in result) return 0;
     parsed = result;
   } catch (err) {
@@ -99,13 +110,13 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
         detached: true,
         env: { ...io.env, GOOGLE_GEMINI_BASE_URL: url, RELIVE_URL: url },
       });
-      const ended = await run(child, command[0]!, signals, say);
+      const ended = await run(child, command[0]!, signals, say, own.killAfterMs);
       if ('error' in ended) {
         const code = ended.error.code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
         say(`${command[0]}: ${code === EXIT_NOT_FOUND ? 'command not found' : ended.error.message}`);
         return code;
       }
-      await reapGroup(child.pid!);
+      await reapGroup(child.pid!, own.killAfterMs);
       if (ended.signal) {
         say(`${command[0]} was killed by ${ended.signal}`);
         return 128 + (constants.signals[ended.signal] ?? 0);
@@ -122,7 +133,8 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
 type Ended = { code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException };
 
 /** Waits for CMD to exit, passing on every signal relive gets meanwhile. */
-function run(child: ChildProcess, name: string, signals: SignalRelay, say: (line: string) => void): Promise<Ended> {
+function run(child: ChildProcess, name: string, signals: SignalRelay, say: (line: string) => void, killAfterMs: number): Promise<Ended> {
+  let killer: NodeJS.Timeout | undefined;
   return new Promise((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       // Only a failed spawn has no pid; later 'error's (a failed kill) do not end CMD.
@@ -130,16 +142,20 @@ function run(child: ChildProcess, name: string, signals: SignalRelay, say: (line
     });
     child.once('exit', (code, signal) => {
       signals.onSignal = undefined;
+      clearTimeout(killer);
       resolve({ code, signal });
     });
     if (child.pid === undefined) return;
     const pgid = child.pid;
-    let forwarded = 0;
     signals.onSignal = (signal) => {
-      // A second signal: the user wants it over now.
-      const sent = forwarded++ === 0 ? signal : 'SIGKILL';
-      say(sent === signal ? `${signal}: passed to ${name}'s process group (again: SIGKILL)` : `${signal} again: SIGKILL to ${name}'s process group`);
-      signalGroup(pgid, sent);
+      // Every signal is passed on, repeats too, and none escalates by itself: under npm (npx relive,
+      // an npm script) one Ctrl-C arrives twice, from the terminal and forwarded by npm.
+      say(`${signal}: passed to ${name}'s process group`);
+      signalGroup(pgid, signal);
+      killer ??= setTimeout(() => {
+        say(`${name} still running ${killAfterMs / 1000} s after ${signal}: SIGKILL to its process group`);
+        signalGroup(pgid, 'SIGKILL');
+      }, killAfterMs);
     };
     if (signals.received) signals.onSignal(signals.received);
   });
@@ -183,9 +199,9 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** What CMD left running in its group: SIGTERM, then SIGKILL after the grace period. */
-async function reapGroup(pgid: number): Promise<void> {
+async function reapGroup(pgid: number, graceMs: number): Promise<void> {
   if (!signalGroup(pgid, 'SIGTERM')) return;
-  if (await gone(pgid, GROUP_GRACE_MS)) return;
+  if (await gone(pgid, graceMs)) return;
   signalGroup(pgid, 'SIGKILL');
   await gone(pgid, 1_000);
 }
@@ -204,6 +220,26 @@ async function healthy(url: string): Promise<void> {
   const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });
   await res.body?.cancel();
   if (res.status !== 200) throw new Error(`GET ${url}/healthz answered ${res.status}`);
+}
+
+/** Takes exec's own flags (before --) out of the serve flags. */
+function ownFlags(flags: string[]): { serveFlags: string[]; killAfterMs: number } {
+  const serveFlags: string[] = [];
+  let killAfterMs = DEFAULT_KILL_AFTER_MS;
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    if (flag !== '--kill-after' && !flag.startsWith('--kill-after=')) {
+      serveFlags.push(flag);
+      continue;
+    }
+    const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : flags[++i];
+    const seconds = Number(value);
+    if (value === undefined || value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new Error(`--kill-after must be a number of seconds, 0 or more; got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+    }
+    killAfterMs = seconds * 1000;
+  }
+  return { serveFlags, killAfterMs };
 }
 
 function startFailure(err: unknown, parsed: ServeArgs): string {
