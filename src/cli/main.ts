@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `relive` command: `serve` (default) runs the server, `chat` talks to one from a terminal,
- * `replay` plays a recording against one.
+ * `replay` plays a recording against one, `exec` runs a command against a server started for it.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import { ManualClock, ScaledClock } from '../session/clock.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { openStore } from '../store/open-store.js';
 import { loadTokenizer } from '../tokenizer/select.js';
+import { execCommand } from './exec-command.js';
 import { createCliLogger } from './logger.js';
 import { loadChat, sdkAvailable } from './official-sdk.js';
 import { replayCommand } from './replay-command.js';
@@ -31,6 +32,10 @@ Usage:
   relive replay FILE [options]
                              replay a recording (serve --record DIR) against a server and report
                              where its answers differ; relive replay --help
+  relive exec [options] -- CMD [ARG…]
+                             start a server (any serve option; memory store), run CMD with
+                             GOOGLE_GEMINI_BASE_URL and RELIVE_URL pointing at it, stop the server
+                             when CMD ends, exit with CMD's status; relive exec --help
   relive --version
 `;
 
@@ -166,6 +171,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === 'chat') return chat(rest);
   if (first === 'replay') return replayCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  if (first === 'exec') return execCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   if (first === 'serve') return serve(rest);
   return serve(argv);
 }

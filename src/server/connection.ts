@@ -156,7 +156,12 @@ export class Connection implements AttachedConnection {
 
   /** Takeover: another connection resumes this session. Resolves once this one's last write is done. */
   yieldSession(): Promise<void> {
-    this.close(CloseReasons.takenOver, 'session resumed on another connection');
+    return this.closeAndSettle(CloseReasons.takenOver, 'session resumed on another connection');
+  }
+
+  /** Closes, and resolves once the session is handed back to the store (nothing of it is written after). */
+  closeAndSettle(spec: CloseSpec, detail: string): Promise<void> {
+    this.close(spec, detail);
     return this.finalWrite;
   }
 

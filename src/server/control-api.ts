@@ -1,6 +1,7 @@
 /**
- * The control plane beside the Live endpoint (DESIGN.md): health, and sessions to list, inspect,
- * send a goAway to, or close with a chosen code. Guarded by the admin token when one is set.
+ * The control plane beside the Live endpoint: health, and sessions to list, inspect, send a goAway
+ * to, close with a chosen code, or delete; fault rules; the clock; a reset of everything. Guarded
+ * by the admin token when one is set.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -8,6 +9,7 @@ import { z } from 'zod';
 import { isSendableCloseCode } from '../protocol/close-codes.js';
 import { parseDuration } from '../protocol/duration.js';
 import { ManualClock } from '../session/clock.js';
+import { deleteSession, resetServer } from './clean-slate.js';
 import type { ServerContext } from './context.js';
 import { DEFAULTS } from './options.js';
 import type { SessionEntry } from './registry.js';
@@ -43,8 +45,13 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
           node: ctx.nodeId,
         });
       }
-      if (!path.startsWith('/relive/v1/')) return json(res, 404, { error: 'not found' });
+      if (!path.startsWith('/relive/v1/') && path !== '/relive/v1:reset') return json(res, 404, { error: 'not found' });
       if (adminToken && !authorized(req, adminToken)) return json(res, 401, { error: 'admin token required' });
+
+      if (path === '/relive/v1:reset') {
+        if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+        return json(res, 200, { ok: true, deleted: await resetServer(ctx) });
+      }
 
       if (path === '/relive/v1/clock' || path === '/relive/v1/clock:advance') return clockRoute(ctx, req, res, path);
       if (path === '/relive/v1/faults' || path.startsWith('/relive/v1/faults/')) return faultsRoute(ctx, req, res, path);
@@ -59,6 +66,11 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       if (!m) return json(res, 404, { error: 'not found' });
       const id = decodeURIComponent(m[1]!);
       const action = m[2];
+      if (!action && req.method === 'DELETE') {
+        const outcome = await deleteSession(ctx, id);
+        if (!outcome.found) return json(res, 404, { error: 'session not found' });
+        return json(res, 200, { ok: true, closedConnection: outcome.closedConnection, ...(outcome.node !== undefined ? { node: outcome.node } : {}) });
+      }
       if (!action) {
         if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
         const body = await sessionDetail(ctx, id);

@@ -142,6 +142,19 @@ export interface SessionStore {
   expire(detachedBefore: number): Promise<number>;
 
   /**
+   * Deletes one session now, attached or not, with its log, checkpoints and values (the control
+   * API's DELETE): its handles no longer resume. Not fenced: the caller closes the session's
+   * connection first. Returns whether the session existed.
+   */
+  delete(sessionId: string): Promise<boolean>;
+
+  /**
+   * Deletes every session the same way (the control API's reset). Meta values (the handle secret)
+   * stay. Returns how many sessions were deleted.
+   */
+  deleteAll(): Promise<number>;
+
+  /**
    * Engine state kept with a session (the gateway's upstream handle), by `key`; undefined when
    * never set, deleted, or when the session does not exist.
    *

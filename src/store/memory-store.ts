@@ -160,6 +160,18 @@ export class MemoryStore implements SessionStore {
     return removed;
   }
 
+  async delete(sessionId: string): Promise<boolean> {
+    this.assertOpen();
+    return this.sessions.delete(sessionId);
+  }
+
+  async deleteAll(): Promise<number> {
+    this.assertOpen();
+    const removed = this.sessions.size;
+    this.sessions.clear();
+    return removed;
+  }
+
   async getSessionValue(sessionId: string, key: string): Promise<string | undefined> {
     this.assertOpen();
     return this.sessions.get(sessionId)?.values.get(key);

@@ -10,7 +10,7 @@
  *   relive:{<id>}:values       hash: key → engine state of the session (getSessionValue), written only
  *                              while the session key exists, with the same TTL as the session's keys
  * Outside any session's slot:
- *   relive:sessions            zset of `<order, 16 digits>:<id>` scored by createdAt (list, expire, releaseOrphans)
+ *   relive:sessions            zset of `<order, 16 digits>:<id>` scored by createdAt (list, expire, releaseOrphans, deleteAll)
  *   relive:created             counter handing out creation numbers (list's tie-break, like SQLite's rowid)
  *   relive:meta                hash of meta values (store-wide, never deleted: nothing per session)
  *
@@ -192,6 +192,13 @@ local detached = redis.call('HGET', KEYS[1], 'last_detached_at')
 if not detached or tonumber(detached) >= tonumber(ARGV[2]) then return 'KEEP' end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return 'DELETED'
+`,
+  // ARGV: order ('' for whichever incarnation exists). Returns the deleted incarnation's order, or false.
+  reliveDeleteOne: `
+local order = redis.call('HGET', KEYS[1], 'order')
+if not order or (ARGV[1] ~= '' and order ~= ARGV[1]) then return false end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return order
 `,
   // ARGV: key. A value outlives no session: none once the session key is gone.
   reliveGetValue: `
@@ -443,6 +450,26 @@ export class RedisStore implements SessionStore {
       // Deleted now, or an entry of an incarnation deleted earlier: either way it names nothing.
       await this.redis.zrem(INDEX_KEY, member);
       if (result === 'DELETED') removed++;
+    }
+    return removed;
+  }
+
+  async delete(sessionId: string): Promise<boolean> {
+    const order = await this.script('reliveDeleteOne', sessionId, ['']);
+    if (typeof order !== 'string') return false;
+    await this.redis.zrem(INDEX_KEY, memberOf(order, sessionId));
+    return true;
+  }
+
+  async deleteAll(): Promise<number> {
+    let removed = 0;
+    // Through the index, one session's slot at a time (a Redis Cluster has no multi-slot DEL).
+    // Entries of incarnations already gone are dropped as well.
+    for (const member of await this.indexMembers()) {
+      const { order, sessionId } = parseMember(member);
+      const deleted = await this.script('reliveDeleteOne', sessionId, [order]);
+      await this.redis.zrem(INDEX_KEY, member);
+      if (typeof deleted === 'string') removed++;
     }
     return removed;
   }

@@ -105,6 +105,8 @@ export class SqliteStore implements SessionStore {
   private readonly loadTx: (sessionId: string, seq: number) => { checkpoint: Checkpoint; history: ContextTurn[] } | undefined;
   private readonly createTx: (record: SessionRow, first: Checkpoint, bodyJson: string) => void;
   private readonly expireTx: (detachedBefore: number) => number;
+  private readonly deleteTx: (sessionId: string) => boolean;
+  private readonly deleteAllTx: () => number;
 
   /** Opens (creating it and its directory if needed) the store file at `path`. */
   static open(path: string): SqliteStore {
@@ -197,6 +199,22 @@ export class SqliteStore implements SessionStore {
       return s.expireSessions.run(detachedBefore).changes;
     });
     this.expireTx = (detachedBefore) => expire.immediate(detachedBefore);
+
+    const deleteOne = db.transaction((sessionId: string) => {
+      s.deleteTurns.run(sessionId);
+      s.deleteCheckpoints.run(sessionId);
+      s.deleteValues.run(sessionId);
+      return s.deleteSession.run(sessionId).changes > 0;
+    });
+    this.deleteTx = (sessionId) => deleteOne.immediate(sessionId);
+
+    const deleteAll = db.transaction(() => {
+      s.deleteAllTurns.run();
+      s.deleteAllCheckpoints.run();
+      s.deleteAllValues.run();
+      return s.deleteAllSessions.run().changes;
+    });
+    this.deleteAllTx = () => deleteAll.immediate();
   }
 
   async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
@@ -269,6 +287,14 @@ export class SqliteStore implements SessionStore {
 
   async expire(detachedBefore: number): Promise<number> {
     return this.expireTx(detachedBefore);
+  }
+
+  async delete(sessionId: string): Promise<boolean> {
+    return this.deleteTx(sessionId);
+  }
+
+  async deleteAll(): Promise<number> {
+    return this.deleteAllTx();
   }
 
   async getSessionValue(sessionId: string, key: string): Promise<string | undefined> {
@@ -349,6 +375,13 @@ function prepareStatements(db: Database.Database) {
     deleteValue: db.prepare<[string, string]>('DELETE FROM session_values WHERE session_id = ? AND key = ?'),
     deleteValues: db.prepare<[string]>('DELETE FROM session_values WHERE session_id = ?'),
     expireSessions: db.prepare<[number]>('DELETE FROM sessions WHERE last_detached_at < ?'),
+    deleteTurns: db.prepare<[string]>('DELETE FROM turns WHERE session_id = ?'),
+    deleteCheckpoints: db.prepare<[string]>('DELETE FROM checkpoints WHERE session_id = ?'),
+    deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
+    deleteAllTurns: db.prepare<[]>('DELETE FROM turns'),
+    deleteAllCheckpoints: db.prepare<[]>('DELETE FROM checkpoints'),
+    deleteAllValues: db.prepare<[]>('DELETE FROM session_values'),
+    deleteAllSessions: db.prepare<[]>('DELETE FROM sessions'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     initMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
     setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),

@@ -104,7 +104,7 @@ describe('control API', () => {
       assert.equal((await fetch(`${s.url}/relive/v1/sessions/${id}:goAway`, { method: 'POST', body: '{' })).status, 400);
       assert.equal((await fetch(`${s.url}/relive/v1/sessions/${id}:goAway`, { method: 'POST', body: '{"timeLeft":"soon"}' })).status, 400);
       assert.equal((await fetch(`${s.url}/relive/v1/sessions/${id}:close`, { method: 'POST', body: '{"code":1006}' })).status, 400);
-      assert.equal((await fetch(`${s.url}/relive/v1/sessions/${id}`, { method: 'DELETE' })).status, 405);
+      assert.equal((await fetch(`${s.url}/relive/v1/sessions/${id}`, { method: 'PUT' })).status, 405);
       session.close();
       await inbox.waitClose();
     } finally {

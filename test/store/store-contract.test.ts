@@ -386,6 +386,59 @@ function contract(name: string, make: () => Promise<SessionStore>, options: { sk
       assert.equal(await store.expire(3_000), 0);
     });
 
+    test('delete removes one session, attached or not, with its history and values, and only it', async () => {
+      await sessionWith(store, 'attached', [user('a'), model('b')]);
+      await sessionWith(store, 'detached', [user('c')]);
+      await sessionWith(store, 'kept', [user('d')]);
+      await store.detach('detached', 1, 1_000, 10, false);
+      await store.setSessionValue('attached', 'k', 'v');
+      await store.setSessionValue('kept', 'k', 'kept value');
+
+      assert.equal(await store.delete('attached'), true);
+      assert.equal(await store.delete('detached'), true);
+      for (const id of ['attached', 'detached']) {
+        assert.equal(await store.get(id), undefined);
+        assert.equal(await store.load(id, 2), undefined);
+        assert.equal(await store.getSessionValue(id, 'k'), undefined);
+      }
+      assert.deepEqual((await store.list(10)).map((r) => r.id), ['kept']);
+      assert.deepEqual((await store.load('kept', 2))?.history, [user('d')]);
+      assert.equal(await store.getSessionValue('kept', 'k'), 'kept value');
+      // Writes for a deleted session fail the way they do for one that never existed.
+      await assert.rejects(store.acquireLease('attached'), /does not exist/);
+      assert.equal(await store.delete('attached'), false);
+      assert.equal(await store.delete('never'), false);
+    });
+
+    test('a deleted id can be created again from scratch', async () => {
+      await sessionWith(store, 's1', [user('old')]);
+      await store.setSessionValue('s1', 'k', 'old value');
+      await store.delete('s1');
+      await sessionWith(store, 's1', [user('new')]);
+      assert.deepEqual((await store.load('s1', 2))?.history, [user('new')]);
+      assert.equal(await store.getSessionValue('s1', 'k'), undefined);
+      assert.deepEqual((await store.list(10)).map((r) => r.id), ['s1']);
+    });
+
+    test('deleteAll removes every session and keeps the meta values', async () => {
+      await store.setMeta('handle-secret', 'secret');
+      await sessionWith(store, 'a', [user('a')]);
+      await sessionWith(store, 'b', [user('b')]);
+      await store.end('b', 1, 2_000);
+      await store.create(newRecord('c'), checkpoint(1, 0));
+      await store.setSessionValue('a', 'k', 'v');
+
+      assert.equal(await store.deleteAll(), 3);
+      assert.deepEqual(await store.list(Infinity), []);
+      for (const id of ['a', 'b', 'c']) assert.equal(await store.get(id), undefined);
+      assert.equal(await store.load('a', 2), undefined);
+      assert.equal(await store.getSessionValue('a', 'k'), undefined);
+      assert.equal(await store.getMeta('handle-secret'), 'secret');
+      assert.equal(await store.deleteAll(), 0);
+      await sessionWith(store, 'a', [user('again')]);
+      assert.deepEqual((await store.load('a', 2))?.history, [user('again')]);
+    });
+
     test('an expired id can be created again from scratch', async () => {
       await sessionWith(store, 's1', [user('old')]);
       await store.detach('s1', 1, 1_000, 0, false);
