@@ -6,7 +6,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { parse as parseYaml } from 'yaml';
 import { OpenAIEngine } from '../engine/openai/openai-engine.js';
 import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
 import { sessionHandleStore } from '../engine/gemini/session-handle-store.js';
@@ -14,6 +13,7 @@ import { createOpenAITranscriptionRecognizer } from '../media/stt/openai-transcr
 import { createOpenAISpeechSynthesizer } from '../media/tts/openai-speech.js';
 import { loadScenario } from '../engine/scripted/scenario.js';
 import { createServer } from '../server/create-server.js';
+import { loadFaultFile } from '../server/fault-file.js';
 import { ManualClock, ScaledClock } from '../session/clock.js';
 import { openStore } from '../store/open-store.js';
 import { loadTokenizer } from '../tokenizer/select.js';
@@ -61,6 +61,7 @@ async function serve(argv: string[]): Promise<number> {
   // directory that cannot be made is an error to stop at.
   if (parsed.options.recordDir) mkdirSync(parsed.options.recordDir, { recursive: true });
   const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
+  const faultRules = parsed.faultsPath ? loadFaultFile(parsed.faultsPath) : [];
   const store = await openStore(parsed.storeSpec);
   const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
   const tokenizer = await loadTokenizer(parsed.tokenizer);
@@ -80,11 +81,7 @@ async function serve(argv: string[]): Promise<number> {
         }
       : {};
   const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer, engine, ...audio });
-  if (parsed.faultsPath) {
-    const text = readFileSync(parsed.faultsPath, 'utf8');
-    const rules: unknown = parsed.faultsPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    for (const rule of Array.isArray(rules) ? rules : [rules]) server.faults.add(rule);
-  }
+  for (const rule of faultRules) server.faults.add(rule);
   const { url } = await server.listen();
   logger.info(
     {
