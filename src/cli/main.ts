@@ -70,7 +70,7 @@ async function serve(argv: string[]): Promise<number> {
     choice.kind === 'openai'
       ? new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey, log: logger })
       : choice.kind === 'gemini'
-        ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id) })
+        ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id), log: logger })
         : undefined;
   // The OpenAI-compatible server's own speech endpoints, when asked for, replace pocketsphinx and flite.
   const audio =
@@ -102,6 +102,8 @@ async function serve(argv: string[]): Promise<number> {
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
   );
+  // Not awaited: an upstream that is down now may come up; the check only says so, in one line.
+  if (engine instanceof GeminiEngine) void engine.checkUpstream();
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
