@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { ScriptedEngine } from '../engine/scripted/scripted-engine.js';
-import { createFliteSynthesizer } from '../media/tts/flite-synthesizer.js';
+import { createFliteSynthesizer, fliteUnavailable } from '../media/tts/flite-synthesizer.js';
 import { CloseReasons } from '../protocol/close-codes.js';
 import { matchLiveEndpoint, readCredential } from '../protocol/endpoint.js';
 import { systemClock, type Timer } from '../session/clock.js';
@@ -21,8 +21,9 @@ import { ClusterNode } from '../cluster/cluster-node.js';
 import { checkNodeId, newNodeId } from '../cluster/node-id.js';
 import { createO200kTokenizer } from '../tokenizer/o200k.js';
 import { FaultInjector } from './faults.js';
-import { createSileroVad } from '../media/vad/silero-vad.js';
-import { createPocketsphinxRecognizer } from '../media/stt/pocketsphinx.js';
+import { createSileroVad, sileroFailure } from '../media/vad/silero-vad.js';
+import { createPocketsphinxRecognizer, pocketsphinxUnavailable } from '../media/stt/pocketsphinx.js';
+import { voiceFields, voiceLine, voiceMissing, type VoiceFeature, type VoiceReport } from './voice-report.js';
 import { createMetrics } from './metrics.js';
 import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
@@ -258,12 +259,16 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       scheduleExpirySweep();
       // The detector's model loads once, here, so that no session waits for it. Without it,
       // audio turns still end at audioStreamEnd or activityEnd.
+      let vadFailure: string | undefined;
       if (options.vad === undefined) {
         ctx.voice.vad = await createSileroVad().catch((err: unknown) => {
-          log.error({ err: err instanceof Error ? err.message : String(err) }, 'voice activity detection unavailable');
+          vadFailure = sileroFailure(err);
           return undefined;
         });
       }
+      const voice = voiceReport(options, ctx, vadFailure);
+      // One line for all three, a warning when one is missing: a fresh machine lacks some of them.
+      (voiceMissing(voice) ? log.warn.bind(log) : log.info.bind(log))({ voice: voiceFields(voice) }, voiceLine(voice));
       const host = options.host ?? DEFAULTS.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -296,6 +301,33 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     },
     close: closeAll,
   };
+}
+
+/** What the voice line says, from the options and what loaded. */
+function voiceReport(options: ServerOptions, ctx: ServerContext, vadFailure: string | undefined): VoiceReport {
+  const activityDetection: VoiceFeature =
+    options.vad === false
+      ? { on: false, chosen: true, detail: 'vad: false' }
+      : options.vad
+        ? { on: true, detail: options.vad.name }
+        : ctx.voice.vad
+          ? { on: true, detail: 'Silero v5 on onnxruntime-node' }
+          : { on: false, detail: vadFailure ?? 'not loaded' };
+  let transcription: VoiceFeature;
+  if (ctx.engine.hear) transcription = { on: true, detail: `by the ${ctx.engine.name} engine, which hears the audio` };
+  else if (options.speechRecognizer === false) transcription = { on: false, chosen: true, detail: 'speechRecognizer: false' };
+  else if (options.speechRecognizer) transcription = { on: true, detail: options.speechRecognizer.name };
+  else {
+    const missing = pocketsphinxUnavailable();
+    transcription = missing ? { on: false, detail: missing, fix: 'apt-get install pocketsphinx pocketsphinx-en-us' } : { on: true, detail: 'pocketsphinx' };
+  }
+  let speechSynthesis: VoiceFeature;
+  if (options.speech) speechSynthesis = { on: true, detail: 'the speech option' };
+  else {
+    const missing = fliteUnavailable();
+    speechSynthesis = missing ? { on: false, detail: missing } : { on: true, detail: 'flite' };
+  }
+  return { activityDetection, transcription, speechSynthesis };
 }
 
 /** The cluster settings in force: on by default when the store is a RedisStore. */
