@@ -6,10 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { pino } from 'pino';
 import type { ReliveServer } from '../server/create-server.js';
 import { DEFAULTS } from '../server/options.js';
+import { logVoiceReport, type VoiceReport } from '../server/voice-report.js';
 import { buildServer } from './build-server.js';
+import { createCliLogger } from './logger.js';
 import { parseServeArgs, type ServeArgs } from './serve-options.js';
 
 export const EXEC_USAGE = `relive exec — run a command against a relive started for it, then stop it
@@ -85,12 +86,15 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
   // Listened for from the start: a signal while the server starts stops everything before CMD runs.
   const signals = new SignalRelay();
   try {
-    const logger = pino({ name: 'relive', level: parsed.logLevel }, pino.destination({ dest: 2, sync: true }));
+    // On stderr, so that CMD's stdout is CMD's alone.
+    const { logger } = createCliLogger({ level: parsed.logLevel, format: parsed.logFormat, out: process.stderr });
     let server: ReliveServer | undefined;
     let url: string;
     try {
-      server = await buildServer(parsed, logger);
-      ({ url } = await server.listen());
+      ({ server } = await buildServer(parsed, logger));
+      let voice: VoiceReport;
+      ({ url, voice } = await server.listen());
+      logVoiceReport(logger, voice);
       await healthy(url);
     } catch (err) {
       await server?.close().catch(() => undefined);

@@ -3,20 +3,11 @@
  * The `relive` command: `serve` (default) runs the server, `chat` talks to one from a terminal,
  * `replay` plays a recording against one, `exec` runs a command against a server started for it.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { OpenAIEngine } from '../engine/openai/openai-engine.js';
-import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
-import { sessionHandleStore } from '../engine/gemini/session-handle-store.js';
-import { createOpenAITranscriptionRecognizer } from '../media/stt/openai-transcription.js';
-import { createOpenAISpeechSynthesizer } from '../media/tts/openai-speech.js';
-import { loadScenario } from '../engine/scripted/scenario.js';
-import { createServer } from '../server/create-server.js';
-import { ManualClock, ScaledClock } from '../session/clock.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
-import { openStore } from '../store/open-store.js';
-import { loadTokenizer } from '../tokenizer/select.js';
+import { logVoiceReport } from '../server/voice-report.js';
+import { buildServer } from './build-server.js';
 import { execCommand } from './exec-command.js';
 import { createCliLogger } from './logger.js';
 import { loadChat, sdkAvailable } from './official-sdk.js';
@@ -65,35 +56,9 @@ async function serve(argv: string[]): Promise<number> {
   }
   const { logger } = createCliLogger({ level: parsed.logLevel, format: parsed.logFormat });
   if (parsed.engine.kind === 'gemini' && !(await sdkAvailable('relive --engine gemini', process.stderr))) return 1;
-  // Made here rather than left to the recorder, which only logs: asked for on the command line, a
-  // directory that cannot be made is an error to stop at.
-  if (parsed.options.recordDir) mkdirSync(parsed.options.recordDir, { recursive: true });
-  const scenario = parsed.scriptPath ? await loadScenario(parsed.scriptPath) : undefined;
-  const store = await openStore(parsed.storeSpec);
-  const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
-  const tokenizer = await loadTokenizer(parsed.tokenizer);
+  const { server, gateway, tokenizerName } = await buildServer(parsed, logger);
   const choice = parsed.engine;
-  const engine =
-    choice.kind === 'openai'
-      ? new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey, log: logger })
-      : choice.kind === 'gemini'
-        ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id) })
-        : undefined;
-  // The OpenAI-compatible server's own speech endpoints, when asked for, replace pocketsphinx and flite.
-  const audio =
-    choice.kind === 'openai'
-      ? {
-          ...(choice.sttModel ? { speechRecognizer: createOpenAITranscriptionRecognizer({ baseUrl: choice.baseUrl, apiKey: choice.apiKey, model: choice.sttModel, log: logger }) } : {}),
-          ...(choice.ttsModel ? { speech: createOpenAISpeechSynthesizer({ baseUrl: choice.baseUrl, apiKey: choice.apiKey, model: choice.ttsModel, voice: choice.ttsVoice }) } : {}),
-        }
-      : {};
-  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer, engine, ...audio });
-  if (parsed.faultsPath) {
-    const text = readFileSync(parsed.faultsPath, 'utf8');
-    const rules: unknown = parsed.faultsPath.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    for (const rule of Array.isArray(rules) ? rules : [rules]) server.faults.add(rule);
-  }
-  const { url } = await server.listen();
+  const { url, voice } = await server.listen();
   const drainNoticeMs = parsed.drainNoticeMs ?? parsed.options.lifetimes?.goAwayNoticeMs ?? DEFAULT_LIFETIMES.goAwayNoticeMs;
   // Listening for signals before the line that says relive is up: a supervisor that sends SIGTERM
   // as soon as it reads that line must get a drain, not the default death.
@@ -111,7 +76,7 @@ async function serve(argv: string[]): Promise<number> {
       ...(choice.kind === 'gemini' ? { upstreamUrl: choice.upstreamUrl ?? 'https://generativelanguage.googleapis.com', upstreamModel: choice.model, upstreamApiKey: choice.apiKey ? 'set' : 'none' } : {}),
       store: parsed.storeSpec,
       node: server.nodeId,
-      tokenizer: tokenizer.name,
+      tokenizer: tokenizerName,
       timeScale: parsed.timeScale,
       clock: parsed.clock,
       script: parsed.scriptPath,
@@ -120,7 +85,11 @@ async function serve(argv: string[]): Promise<number> {
       record: parsed.options.recordDir,
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
-  );
+  );  // After the URL line, which is the first a person reads.
+  logVoiceReport(logger, voice);
+
+  // Not awaited: an upstream that is down now may come up; the check only says so, in one line.
+  void gateway?.checkUpstream();
   await stopped;
   logger.info({}, 'stopped');
   return 0;

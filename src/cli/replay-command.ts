@@ -2,8 +2,11 @@
  * `relive replay FILE --url URL`: plays a recording's client side against a server and reports
  * where the server's answers differ in shape. Exit code 0: none; 1: some; 2: usage or I/O error.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readRecording } from '../replay/recording.js';
+import { readFailure } from '../input-errors.js';
+import { readRecording, type Recording } from '../replay/recording.js';
 import { replayRecording, displayUrl, targetUrl } from '../replay/replayer.js';
 import { compareReplay, formatReport } from '../replay/report.js';
 
@@ -68,7 +71,18 @@ export async function replayCommand(argv: string[], io: ReplayCommandIo): Promis
     return usageError(io, err instanceof Error && err.message.startsWith('--url') ? err.message : `--url ${JSON.stringify(url)} is not a URL`);
   }
 
-  const recording = await readRecording(file);
+  const unreadable = await notARecordingFile(file);
+  if (unreadable) {
+    io.stderr.write(`relive replay: ${unreadable}\n`);
+    return 2;
+  }
+  let recording: Recording;
+  try {
+    recording = await readRecording(file);
+  } catch (err) {
+    io.stderr.write(`relive replay: ${file}: ${readFailure(err)}\n`);
+    return 2;
+  }
   if (recording.connections.length === 0) {
     io.stderr.write(`relive replay: ${file} holds no connection${recording.warnings.length ? ` (${recording.warnings[0]})` : ''}\n`);
     return 2;
@@ -77,6 +91,24 @@ export async function replayCommand(argv: string[], io: ReplayCommandIo): Promis
   const report = compareReplay(file, displayUrl(targetUrl(url, '/', undefined)), recording, replayed);
   io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.differences === 0 ? 0 : 1;
+}
+
+/**
+ * Why FILE cannot be replayed before it is opened: a directory (serve --record's DIR, the
+ * likeliest mistake) is answered with the recordings in it.
+ */
+async function notARecordingFile(file: string): Promise<string | undefined> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(file)).isDirectory();
+  } catch (err) {
+    return `${file}: ${readFailure(err)}`;
+  }
+  if (!isDir) return undefined;
+  const names = (await readdir(file).catch(() => [] as string[])).filter((n) => n.endsWith('.ndjson')).sort();
+  if (names.length === 0) return `${file} is a directory with no recording (*.ndjson) in it; give one recording file`;
+  const shown = names.slice(0, 3).map((n) => join(file, n));
+  return `${file} is a directory; replay one recording file in it, e.g. ${shown.join(', ')}${names.length > 3 ? ` (${names.length} in all)` : ''}`;
 }
 
 function usageError(io: ReplayCommandIo, message: string): number {

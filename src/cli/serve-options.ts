@@ -277,11 +277,35 @@ function tokenizerName(name: string): TokenizerName {
 
 /** A comma-separated list, or the path of a file with one key a line (# comments allowed). */
 function readKeys(spec: string): string[] {
-  const text = existsSync(spec) ? readFileSync(spec, 'utf8') : spec.replace(/,/g, '\n');
-  return text
+  let text: string;
+  if (existsSync(spec)) {
+    try {
+      text = readFileSync(spec, 'utf8');
+    } catch (err) {
+      throw new Error(`--api-keys ${spec}: cannot read it (${err instanceof Error ? err.message : String(err)})`);
+    }
+  } else {
+    // A mistyped file name would otherwise become the one key accepted, and every client refused.
+    const pathLike = spec.split(',').map((s) => s.trim()).find(looksLikePath);
+    if (pathLike !== undefined) {
+      throw new Error(`--api-keys: no file ${pathLike}; give a comma-separated list of keys or the path of an existing file with one key a line`);
+    }
+    text = spec.replace(/,/g, '\n');
+  }
+  const keys = text
     .split('\n')
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean);
+  if (keys.length === 0) throw new Error(`--api-keys ${spec}: no key in it (one key a line; # starts a comment)`);
+  return keys;
+}
+
+/**
+ * API keys (Google's `AIza…`, tokens) are letters, digits, - and _: a slash, a leading . or ~,
+ * or a file extension means a path.
+ */
+function looksLikePath(value: string): boolean {
+  return /[/\\]/.test(value) || /^[.~]/.test(value) || /\.[a-z][a-z0-9]{0,4}$/i.test(value);
 }
 
 function nodeIdOption(value: string | undefined): string | undefined {

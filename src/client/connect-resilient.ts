@@ -27,7 +27,8 @@ export interface ConnectResilientParameters {
   /** Where the newest handle is kept, so a reload or restart resumes; default none. */
   handleStore?: HandleStore;
   replay?: { maxAudioSeconds?: number };
-  reconnect?: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number };
+  /** `firstMaxAttempts`: retries of the very first connection before this rejects (default maxAttempts). */
+  reconnect?: { maxAttempts?: number; firstMaxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number };
   /** Ping interval and pong timeout for detecting a dead TCP connection (Node only; 0 disables). */
   keepalive?: { intervalMs?: number; timeoutMs?: number };
   /** A WebSocket class to use instead of the platform's (or `ws` in Node 20). */
@@ -51,6 +52,7 @@ export async function connectResilient(params: ConnectResilientParameters): Prom
     maxReplayAudioSeconds: params.replay?.maxAudioSeconds ?? 30,
     reconnect: {
       maxAttempts: params.reconnect?.maxAttempts ?? 10,
+      firstMaxAttempts: params.reconnect?.firstMaxAttempts,
       initialDelayMs: params.reconnect?.initialDelayMs ?? 250,
       maxDelayMs: params.reconnect?.maxDelayMs ?? 10_000,
     },

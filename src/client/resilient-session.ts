@@ -41,7 +41,13 @@ export interface ResilientSettings {
   readonly handleStore: HandleStore | undefined;
   readonly stored: StoredSession | undefined;
   readonly maxReplayAudioSeconds: number;
-  readonly reconnect: { readonly maxAttempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number };
+  readonly reconnect: {
+    readonly maxAttempts: number;
+    /** Retries before the first setupComplete (start() rejects after them); default maxAttempts. */
+    readonly firstMaxAttempts?: number;
+    readonly initialDelayMs: number;
+    readonly maxDelayMs: number;
+  };
   readonly keepalive: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly WebSocket?: Parameters<typeof openSocket>[2];
   readonly random: () => number;
@@ -336,7 +342,9 @@ export class ResilientSession {
   }
 
   private retry(code: number, reason: string, cls: CloseClass, mode: Mode): void {
-    if (this.attempts >= this.settings.reconnect.maxAttempts) {
+    // Before the first setupComplete, a caller may want to hear at once that the service cannot be reached.
+    const max = this.firstReady ? (this.settings.reconnect.firstMaxAttempts ?? this.settings.reconnect.maxAttempts) : this.settings.reconnect.maxAttempts;
+    if (this.attempts >= max) {
       this.finish(code, reason, { kind: 'fatal', label: 'gaveUp' });
       return;
     }

@@ -6,11 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { describeIssues } from '../input-errors.js';
 import { isSendableCloseCode } from '../protocol/close-codes.js';
 import { parseDuration } from '../protocol/duration.js';
 import { ManualClock } from '../session/clock.js';
 import { deleteSession, resetServer } from './clean-slate.js';
 import type { ServerContext } from './context.js';
+import { FaultRule } from './faults.js';
 import { DEFAULTS } from './options.js';
 import type { SessionEntry } from './registry.js';
 import type { SessionRecord } from '../session/store.js';
@@ -158,11 +160,13 @@ async function faultsRoute(ctx: ServerContext, req: IncomingMessage, res: Server
     return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
   }
   try {
-    const added = (Array.isArray(body) ? body : [body]).map((rule) => ctx.faults.add(rule));
-    return json(res, 200, { faults: added });
+    const rules = Array.isArray(body) ? body : [body];
+    // All or none: a list with one bad rule adds nothing, and the error names the rule and field.
+    const checked = FaultRule.array().safeParse(rules);
+    if (!checked.success) return json(res, 400, { error: describeIssues(checked.error, rules) });
+    return json(res, 200, { faults: rules.map((rule) => ctx.faults.add(rule)) });
   } catch (err) {
-    const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
-    return json(res, 400, { error: issue ? `${issue.path.join('.') || '(rule)'}: ${issue.message}` : 'invalid fault rule' });
+    return json(res, 400, { error: err instanceof Error ? err.message : 'invalid fault rule' });
   }
 }
 

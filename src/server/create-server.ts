@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { ScriptedEngine } from '../engine/scripted/scripted-engine.js';
-import { createFliteSynthesizer } from '../media/tts/flite-synthesizer.js';
+import { createFliteSynthesizer, fliteUnavailable } from '../media/tts/flite-synthesizer.js';
 import { CloseReasons } from '../protocol/close-codes.js';
 import { matchLiveEndpoint, readCredential } from '../protocol/endpoint.js';
 import { systemClock, type Timer } from '../session/clock.js';
@@ -21,8 +21,9 @@ import { ClusterNode } from '../cluster/cluster-node.js';
 import { checkNodeId, newNodeId } from '../cluster/node-id.js';
 import { createO200kTokenizer } from '../tokenizer/o200k.js';
 import { FaultInjector } from './faults.js';
-import { createSileroVad } from '../media/vad/silero-vad.js';
-import { createPocketsphinxRecognizer } from '../media/stt/pocketsphinx.js';
+import { createSileroVad, sileroFailure } from '../media/vad/silero-vad.js';
+import { createPocketsphinxRecognizer, pocketsphinxUnavailable } from '../media/stt/pocketsphinx.js';
+import type { VoiceFeature, VoiceReport } from './voice-report.js';
 import { createMetrics } from './metrics.js';
 import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
@@ -35,7 +36,11 @@ import { SessionRegistry } from './registry.js';
 
 export interface ReliveServer {
   /** Loads the handle secret and starts listening; resolves with the bound address. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  /**
+   * Listens; resolves with the address and which voice features this server has (`voice`: see
+   * logVoiceReport, which the command line logs right after its listening line).
+   */
+  listen(): Promise<{ host: string; port: number; url: string; voice: VoiceReport }>;
   /**
    * Graceful drain: refuses new connections, sends goAway to every open one, serves them until the
    * notice runs out (or they all leave), then closes the rest at their deadline. Resolves when no
@@ -263,12 +268,14 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       scheduleExpirySweep();
       // The detector's model loads once, here, so that no session waits for it. Without it,
       // audio turns still end at audioStreamEnd or activityEnd.
+      let vadFailure: string | undefined;
       if (options.vad === undefined) {
         ctx.voice.vad = await createSileroVad().catch((err: unknown) => {
-          log.error({ err: err instanceof Error ? err.message : String(err) }, 'voice activity detection unavailable');
+          vadFailure = sileroFailure(err);
           return undefined;
         });
       }
+      const voice = voiceReport(options, ctx, vadFailure);
       const host = options.host ?? DEFAULTS.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -278,7 +285,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
           const urlHost = host.includes(':') ? `[${host}]` : host;
           const url = `http://${urlHost}:${port}`;
           cluster?.setUrl(url);
-          resolve({ host, port, url });
+          resolve({ host, port, url, voice });
         });
       });
     },
@@ -301,6 +308,33 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     },
     close: closeAll,
   };
+}
+
+/** What the voice line says, from the options and what loaded. */
+function voiceReport(options: ServerOptions, ctx: ServerContext, vadFailure: string | undefined): VoiceReport {
+  const activityDetection: VoiceFeature =
+    options.vad === false
+      ? { on: false, chosen: true, detail: 'vad: false' }
+      : options.vad
+        ? { on: true, detail: options.vad.name }
+        : ctx.voice.vad
+          ? { on: true, detail: 'Silero v5 on onnxruntime-node' }
+          : { on: false, detail: vadFailure ?? 'not loaded' };
+  let transcription: VoiceFeature;
+  if (ctx.engine.hear) transcription = { on: true, detail: `by the ${ctx.engine.name} engine, which hears the audio` };
+  else if (options.speechRecognizer === false) transcription = { on: false, chosen: true, detail: 'speechRecognizer: false' };
+  else if (options.speechRecognizer) transcription = { on: true, detail: options.speechRecognizer.name };
+  else {
+    const missing = pocketsphinxUnavailable();
+    transcription = missing ? { on: false, detail: missing, fix: 'apt-get install pocketsphinx pocketsphinx-en-us' } : { on: true, detail: 'pocketsphinx' };
+  }
+  let speechSynthesis: VoiceFeature;
+  if (options.speech) speechSynthesis = { on: true, detail: 'the speech option' };
+  else {
+    const missing = fliteUnavailable();
+    speechSynthesis = missing ? { on: false, detail: missing } : { on: true, detail: 'flite' };
+  }
+  return { activityDetection, transcription, speechSynthesis };
 }
 
 /** The cluster settings in force: on by default when the store is a RedisStore. */

@@ -21,6 +21,8 @@ export interface AttachedConnection {
   close(spec: CloseSpec, detail: string): void;
   /** Takeover: closes this connection and resolves once its last write is done. */
   yieldSession(): Promise<void>;
+  /** Closes with `spec` and resolves once the session is handed back to the store (a delete waits for it). */
+  closeAndSettle(spec: CloseSpec, detail: string): Promise<void>;
 }
 
 export interface SessionEntry {

@@ -1,6 +1,7 @@
 /**
- * Turns a `--store` value into a SessionStore: `memory`, `sqlite:PATH`, a bare PATH (SQLite), or
- * `redis://HOST:PORT[/DB]` (Redis, for several nodes). Async because a Redis store connects before
+ * Turns a `--store` value into a SessionStore: `memory`, `sqlite:PATH`, or
+ * `redis://HOST:PORT[/DB]` (Redis, for several nodes). A bare word is refused rather than taken
+ * as a file name: `--store memroy` would otherwise quietly keep sessions in a file named memroy. Async because a Redis store connects before
  * it is returned, so an unreachable server fails here. The composition root calls this; nothing
  * below it knows which store it got.
  */
@@ -17,18 +18,37 @@ export interface OpenStoreOptions {
   handleTtlMs?: number;
 }
 
+const FORMS = 'memory, sqlite:PATH or redis://HOST:PORT[/DB]';
+
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
   const trimmed = spec.trim();
-  if (trimmed === '') throw new Error('store: empty spec (use memory, sqlite:PATH, redis://HOST:PORT[/DB] or a file path)');
+  if (trimmed === '') throw new Error(`store: empty spec (use ${FORMS})`);
   if (trimmed === 'memory') return new MemoryStore();
-  // A scheme is two or more letters before a colon, so a Windows drive (C:\…) stays a path.
+  // A scheme is two or more letters before a colon, so a Windows drive (C:\…) is no scheme.
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(trimmed)?.[1]?.toLowerCase();
-  if (scheme === undefined) return SqliteStore.open(trimmed);
+  if (scheme === undefined) throw new Error(`store: ${JSON.stringify(spec)} is not a store spec; use ${FORMS} (did you mean ${suggestion(trimmed)}?)`);
   if (scheme === 'sqlite') {
     const path = trimmed.slice('sqlite:'.length);
     if (path === '') throw new Error(`store: ${spec} names no file (use sqlite:PATH)`);
     return SqliteStore.open(path);
   }
   if (scheme === 'redis' || scheme === 'rediss') return RedisStore.open(trimmed, { detachedTtlMs: options.handleTtlMs });
-  throw new Error(`store: unknown scheme "${scheme}" in ${spec} (supported: memory, sqlite:PATH, redis://HOST:PORT[/DB] or a file path)`);
+  throw new Error(`store: unknown scheme "${scheme}" in ${spec} (supported: memory, sqlite:PATH, redis://HOST:PORT[/DB])`);
+}
+
+/** `memory` for a near miss of it (two edits or fewer: memroy, memry), else the same name as a SQLite file. */
+function suggestion(bare: string): string {
+  return editDistance(bare.toLowerCase(), 'memory') <= 2 ? 'memory' : `sqlite:${bare}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
 }

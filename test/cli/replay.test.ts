@@ -121,7 +121,7 @@ describe('relive replay', () => {
     assert.match(none.stderr, /a recording FILE is needed/);
     const missing = await relive(['replay', join(dir, 'nope.ndjson')]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /ENOENT/);
+    assert.match(missing.stderr, /nope\.ndjson: no such file/);
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, 'hello\n');
     const noConn = await relive(['replay', empty]);

@@ -279,6 +279,27 @@ describe('connectResilient', () => {
     }
   });
 
+  test('reconnect.firstMaxAttempts: a server that cannot be reached rejects connectResilient after that many retries', async () => {
+    // A port nothing listens on: a server started and closed.
+    const gone = await startServer({ keepaliveIntervalMs: 0 });
+    await gone.close();
+    const events: LifecycleEvent[] = [];
+    await assert.rejects(
+      connectResilient({
+        model: 'gemini-live-2.5-flash-preview',
+        baseUrl: gone.url,
+        apiKey: 'k',
+        reconnect: { firstMaxAttempts: 1, initialDelayMs: 10 },
+        callbacks: { onmessage: () => undefined, onevent: (e) => void events.push(e) },
+      }),
+      /closed before setup completed \(code 1006\): connect ECONNREFUSED/,
+    );
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['reconnecting', 'closed'],
+    );
+  });
+
   test('handle persistence: a second connectResilient on the same store resumes the session', async () => {
     const server = await startServer({ keepaliveIntervalMs: 0 });
     const store = memoryHandleStore();

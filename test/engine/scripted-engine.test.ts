@@ -32,7 +32,7 @@ describe('scenario files', () => {
   });
 
   test('refuse unknown step kinds and bad regexes with the path of the problem', () => {
-    assert.throws(() => parseScenario('rules:\n  - reply: [{ sing: la }]\n', 'yaml'), /rules\.0\.reply\.0/);
+    assert.throws(() => parseScenario('rules:\n  - reply: [{ sing: la }]\n', 'yaml'), /rules\[0\]\.reply\[0\]: unknown step/);
     assert.throws(() => parseScenario('rules:\n  - match: { regex: "(" }\n    reply: [{ text: x }]\n', 'yaml'), /regular expression/i);
   });
 

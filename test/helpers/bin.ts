@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
-export function startBin(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `bin`: another copy of main.js (an install laid out differently); default this checkout's. */
+export function startBin(args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN) {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let buffer = '';
   const listening = new Promise<string>((resolve, reject) => {

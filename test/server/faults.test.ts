@@ -128,6 +128,11 @@ describe('faults through the control API', () => {
       assert.equal((await fetch(`${server.url}/relive/v1/faults/a`, { method: 'DELETE' })).status, 404);
       assert.deepEqual(await (await fetch(`${server.url}/relive/v1/faults`, { method: 'DELETE' })).json(), { removed: 2 });
       assert.equal((await addFault(server.url, { action: { type: 'explode' } })).status, 400);
+      // A list with one bad rule adds none, and the error names the rule, the field and what is allowed.
+      const bad = await addFault(server.url, [{ action: { type: 'drop' } }, { action: { type: 'clos' } }]);
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /^\[1\]\.action\.type: "clos" is not allowed; expected one of goAway, close, drop/);
+      assert.deepEqual(((await (await fetch(`${server.url}/relive/v1/faults`)).json()) as { faults: unknown[] }).faults, []);
     } finally {
       await server.close();
     }

