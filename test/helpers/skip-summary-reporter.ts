@@ -23,10 +23,11 @@ export interface SkipGroup {
 export function skipSummary(groups: Iterable<SkipGroup>): string[] {
   const sorted = [...groups].sort((a, b) => b.suites + b.tests - (a.suites + a.tests) || a.reason.localeCompare(b.reason));
   if (sorted.length === 0) return [];
-  const total = sorted.reduce((n, g) => n + g.suites + g.tests, 0);
   const count = (n: number, what: string) => (n === 0 ? [] : [`${n} ${what}${n === 1 ? '' : 's'}`]);
+  const suites = sorted.reduce((n, g) => n + g.suites, 0);
+  const tests = sorted.reduce((n, g) => n + g.tests, 0);
   return [
-    `skipped ${total} (by reason):`,
+    `skipped ${[...count(suites, 'suite'), ...count(tests, 'test')].join(' and ')}, by reason:`,
     ...sorted.map((g) => `  ${[...count(g.suites, 'suite'), ...count(g.tests, 'test')].join(', ')}: ${g.reason}`),
   ];
 }
