@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { childEnv } from '../helpers/run-process.js';
 import { startServer } from '../helpers/server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -16,8 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 test('on the platform WebSocket with localStorage: a turn, a goAway rotation, the handle stored', async () => {
   const server = await startServer({ keepaliveIntervalMs: 0 });
   try {
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
+    const env = childEnv();
     const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-websocket', '--no-warnings', join(root, 'test', 'fixtures', 'browser-client.mjs'), server.url], { cwd: root, env, timeout: 30_000 });
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as { platformWebSocket: string; processHidden: boolean; events: string[]; stored: string; sessionId: string };
     assert.equal(result.platformWebSocket, 'function');

@@ -5,12 +5,12 @@
  * dependencies (symlinks into this checkout's node_modules), but not the official SDK. A test then
  * installs the SDK version it wants with npm, or leaves it out.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { childEnv, runProcess, type Finished } from './run-process.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SDK = '@google/genai';
@@ -61,40 +61,14 @@ export async function installRelive(sdkVersion?: string): Promise<InstalledReliv
 }
 
 /** `npm install` of `spec` into `dir`, from the registry (npm's cache first). */
-function npmInstall(dir: string, spec: string): Promise<void> {
+async function npmInstall(dir: string, spec: string): Promise<void> {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // The variables npm sets for a script (npm test) would steer the inner npm at this checkout.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(npm, ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', '--prefer-offline', '--loglevel=error', spec], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`npm install ${spec} failed (${code}): ${output}`))));
-  });
-}
-
-export interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+  const args = ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', '--prefer-offline', '--loglevel=error', spec];
+  const { code, stdout, stderr } = await runProcess(npm, args, { cwd: dir, env: childEnv() });
+  if (code !== 0) throw new Error(`npm install ${spec} failed (${code}): ${stdout}${stderr}`);
 }
 
 /** Runs node with `args` in `cwd` and collects its output. */
 export function runNode(args: string[], cwd: string, stdin = ''): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runProcess(process.execPath, args, { cwd, stdin });
 }

@@ -5,11 +5,11 @@
  * only node, so both packages are missing whatever this machine has installed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type Finished } from '../helpers/run-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -19,18 +19,10 @@ const reporter = './dist/test/helpers/skip-summary-reporter.js';
 const REDIS_SKIP = 'needs redis-server, which is not installed (redis-server not found on PATH): apt-get install redis-server';
 const SPHINX_SKIP = 'needs pocketsphinx, which is not installed (pocketsphinx_continuous not found on PATH): apt-get install pocketsphinx pocketsphinx-en-us';
 
-function runFixture(extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runFixture(extraEnv: Record<string, string>): Promise<Finished> {
   const env: Record<string, string> = { PATH: path.dirname(process.execPath), HOME: process.env.HOME ?? '/tmp', ...extraEnv };
   const args = ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, '--test-reporter-destination=stdout', fixture];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, args, { cwd: root, env });
 }
 
 const linesWith = (text: string, needle: string) => text.split('\n').filter((line) => line.includes(needle));
