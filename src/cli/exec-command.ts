@@ -8,9 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ReliveServer } from '../server/create-server.js';
 import { DEFAULTS } from '../server/options.js';
+import type { GeminiEngine } from '../engine/gemini/gemini-engine.js';
 import { logVoiceReport, type VoiceReport } from '../server/voice-report.js';
 import { buildServer } from './build-server.js';
 import { createCliLogger } from './logger.js';
+import { sdkAvailable } from './official-sdk.js';
 import { parseServeArgs, type ServeArgs } from './serve-options.js';
 
 export const EXEC_USAGE = `relive exec — run a command against a relive started for it, then stop it
@@ -88,13 +90,16 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
   try {
     // On stderr, so that CMD's stdout is CMD's alone.
     const { logger } = createCliLogger({ level: parsed.logLevel, format: parsed.logFormat, out: process.stderr });
+    if (parsed.engine.kind === 'gemini' && !(await sdkAvailable('relive exec --engine gemini', io.stderr))) return EXIT_SERVER_FAILED;
     let server: ReliveServer | undefined;
     let url: string;
     try {
-      ({ server } = await buildServer(parsed, logger));
+      let gateway: GeminiEngine | undefined;
+      ({ server, gateway } = await buildServer(parsed, logger));
       let voice: VoiceReport;
       ({ url, voice } = await server.listen());
       logVoiceReport(logger, voice);
+      void gateway?.checkUpstream();
       await healthy(url);
     } catch (err) {
       await server?.close().catch(() => undefined);

@@ -85,9 +85,9 @@ async function serve(argv: string[]): Promise<number> {
       record: parsed.options.recordDir,
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
-  );  // After the URL line, which is the first a person reads.
+  );
+  // After the URL line, which is the first a person reads.
   logVoiceReport(logger, voice);
-
   // Not awaited: an upstream that is down now may come up; the check only says so, in one line.
   void gateway?.checkUpstream();
   await stopped;
