@@ -1,7 +1,8 @@
 /**
  * The gateway with voice (issue #8 item 3): the user's audio goes upstream as it arrives and the
  * upstream model's own speech comes back as it is. The upstream is a second relive in emulator
- * mode whose connections last 4 s, so spoken turns cross upstream rotations. The gateway's own
+ * mode whose connections last 4 s and end at a goAway between turns, so spoken turns cross
+ * upstream rotations. The gateway's own
  * synthesizer and recognizer throw if used: every sample and every transcript the client gets
  * comes from the upstream.
  */
@@ -80,6 +81,19 @@ async function detail(url: string, id: string): Promise<Detail> {
   return (await (await fetch(`${url}/relive/v1/sessions/${id}`)).json()) as Detail;
 }
 
+/** goAway to the (one) upstream session, then waits until the gateway's link has rotated past it. */
+async function rotateUpstream(gatewaySessionId: string): Promise<void> {
+  const before = (await detail(gateway.url, gatewaySessionId)).engine!.upstream.rotations;
+  const { sessions } = (await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] };
+  assert.equal(sessions.length, 1);
+  const sent = await fetch(`${upstream.url}/relive/v1/sessions/${sessions[0]!.id}:goAway`, { method: 'POST', body: '{"timeLeft":"1s"}' });
+  assert.equal(sent.status, 200);
+  for (let tries = 0; (await detail(gateway.url, gatewaySessionId)).engine!.upstream.rotations === before; tries++) {
+    assert.ok(tries < 100, 'the gateway rotated its upstream connection after the goAway');
+    await sleep(50);
+  }
+}
+
 describe('gemini engine (gateway) with voice', () => {
   test('spoken turns: the upstream hears the audio and its own speech and transcripts come back, across upstream rotations', needs('pocketsphinx'), async () => {
     const inbox = new Inbox();
@@ -102,6 +116,10 @@ describe('gemini engine (gateway) with voice', () => {
       // The upstream's own speech: flite at 24 kHz, a few words long.
       assert.ok(audioSeconds(reply) > 1, `turn ${i}: ${audioSeconds(reply).toFixed(2)} s of the upstream's audio`);
       assert.ok(reply.every((m) => !m.serverContent?.modelTurn?.parts?.some((p) => p.text)), 'audio only, no text parts');
+      // Between turns the upstream ends its connection as at the end of a lifetime (goAway, then
+      // the close), so the turns cross rotations however fast this machine paces them; the 4 s
+      // lifetimes may add more, mid-turn.
+      if (i < turns - 1) await rotateUpstream(id);
     }
     // The upstream's transcription of the user's speech, relayed (pocketsphinx there, none here).
     await inbox.waitFor((m) => /weather/i.test(m.serverContent?.inputTranscription?.text ?? ''), 0, 5000);

@@ -2,12 +2,14 @@
  * Tests that need a system package skip, one line each, when it is missing, and the run ends with a
  * summary of the skips; under RELIVE_TEST_REQUIRE_ALL (CI) a missing package fails the run. A real
  * node --test child runs a fixture file with the reporters of the `test` script and a PATH holding
- * only node, so both packages are missing whatever this machine has installed.
+ * only node (a directory with a link to it: node's own directory may be /usr/bin, where apt puts
+ * redis-server too), so both packages are missing whatever this machine has installed.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runProcess, type Finished } from '../helpers/run-process.js';
 
@@ -19,8 +21,12 @@ const reporter = './dist/test/helpers/skip-summary-reporter.js';
 const REDIS_SKIP = 'needs redis-server, which is not installed (redis-server not found on PATH): apt-get install redis-server';
 const SPHINX_SKIP = 'needs pocketsphinx, which is not installed (pocketsphinx_continuous not found on PATH): apt-get install pocketsphinx pocketsphinx-en-us';
 
+const onlyNode = mkdtempSync(path.join(tmpdir(), 'relive-only-node-'));
+symlinkSync(process.execPath, path.join(onlyNode, 'node'));
+after(() => rmSync(onlyNode, { recursive: true, force: true }));
+
 function runFixture(extraEnv: Record<string, string>): Promise<Finished> {
-  const env: Record<string, string> = { PATH: path.dirname(process.execPath), HOME: process.env.HOME ?? '/tmp', ...extraEnv };
+  const env: Record<string, string> = { PATH: onlyNode, HOME: process.env.HOME ?? '/tmp', ...extraEnv };
   const args = ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${reporter}`, '--test-reporter-destination=stdout', fixture];
   return runProcess(process.execPath, args, { cwd: root, env });
 }
