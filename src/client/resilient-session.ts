@@ -391,10 +391,15 @@ export class ResilientSession {
     if (this.conversation.idle && !this.handleBehind) void this.switchOver(rotation);
   }
 
-  /** The deadline is near and no boundary came: switch anyway, unless a tool call is owed (its handle would lose it). */
+  /**
+   * The deadline is near and no boundary came: switch anyway, unless a tool call is owed (its
+   * handle would lose it) or a turn has ended and its handle is on the way (it follows turnComplete
+   * once the server's commit is done): resuming with the handle before it would rewind the server to
+   * before that turn and have it answered twice. The handle's arrival is a boundary (checkBoundary).
+   */
   private forceSwitch(): void {
     const rotation = this.rotation;
-    if (!rotation || rotation.switching || !this.handle || this.conversation.pendingCalls.size > 0) return;
+    if (!rotation || rotation.switching || !this.handle || this.conversation.pendingCalls.size > 0 || this.handleBehind) return;
     void this.switchOver(rotation);
   }
 

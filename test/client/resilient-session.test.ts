@@ -187,6 +187,50 @@ describe('connectResilient', () => {
     }
   });
 
+  test('a goAway with less notice than the forced-switch margin, between a turnComplete and its handle, still waits for the handle', async () => {
+    // Found by the gateway test across upstream lifetimes (1.5 s connections, 0.5 s notice): the
+    // forced switch fired at once and resumed with the handle before the turn, so the server
+    // answered that turn again and the app took the second answer for its next turn's reply.
+    class SlowCommits extends MemoryStore {
+      override async commit(request: CommitRequest): Promise<void> {
+        await new Promise((r) => setTimeout(r, 200));
+        return super.commit(request);
+      }
+    }
+    const server = await startServer({
+      keepaliveIntervalMs: 0,
+      store: new SlowCommits(),
+      scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ text: 'Reply to {{input}}' }] }] }), 'json'),
+    });
+    const app = new AppView();
+    try {
+      const session = await connect(server, app);
+      session.sendClientContent({ turns: 'first' });
+      await app.turn(1);
+      // The handle of turn 1 is 200 ms behind its turnComplete; the goAway's 1 s is inside the 2 s margin.
+      await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '1s' });
+      await app.until(() => app.count('rotating') === 1, 'the rotation');
+      session.sendClientContent({ turns: 'second' });
+      assert.equal(await app.turn(2), 'Reply to second');
+      await app.until(() => app.count('connected') === 2, 'the switch');
+      session.close();
+      await app.until(() => app.closed, 'closed');
+      assert.equal(app.turnCompletes(), 2, 'no turn answered twice');
+      // Turn 2's own commit is 200 ms behind its turnComplete too.
+      let context = await sessionContext(server, sessionIdOf(app));
+      for (let tries = 0; context.length < 4 && tries < 40; tries++) {
+        await new Promise((r) => setTimeout(r, 50));
+        context = await sessionContext(server, sessionIdOf(app));
+      }
+      assert.deepEqual(
+        context.map((t) => `${t.role}: ${t.parts.map((p) => p.text).join('')}`),
+        ['user: first', 'model: Reply to first', 'user: second', 'model: Reply to second'],
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a goAway while a tool call is pending waits for the response and the end of the turn', async () => {
     const server = await startServer({
       keepaliveIntervalMs: 0,
