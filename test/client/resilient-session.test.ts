@@ -11,6 +11,18 @@ import type { CommitRequest } from '../../src/session/store.js';
 const MODEL = 'gemini-live-2.5-flash-preview';
 
 /** What the app sees: messages and lifecycle events, with waits on both. */
+/** A memory store whose commits take `delayMs` (a slow disk): each handle comes that long after its turnComplete. */
+class SlowCommits extends MemoryStore {
+  constructor(private readonly delayMs: number) {
+    super();
+  }
+
+  override async commit(request: CommitRequest): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return super.commit(request);
+  }
+}
+
 class AppView {
   readonly messages: LiveServerMessage[] = [];
   readonly events: LifecycleEvent[] = [];
@@ -150,16 +162,10 @@ describe('connectResilient', () => {
   });
 
   test('a goAway mid-turn also waits for the handle of that turn: the next input is not replayed onto its answer', async () => {
-    // A store whose commits take 50 ms (a slow disk): the resumption update comes well after turnComplete.
-    class SlowCommits extends MemoryStore {
-      override async commit(request: CommitRequest): Promise<void> {
-        await new Promise((r) => setTimeout(r, 50));
-        return super.commit(request);
-      }
-    }
+    // Commits of 50 ms (a slow disk): the resumption update comes well after turnComplete.
     const server = await startServer({
       keepaliveIntervalMs: 0,
-      store: new SlowCommits(),
+      store: new SlowCommits(50),
       scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ text: 'Reply to {{input}}: one two three four five six', chunkDelayMs: 30 }] }] }), 'json'),
     });
     const app = new AppView();
@@ -191,15 +197,9 @@ describe('connectResilient', () => {
     // Found by the gateway test across upstream lifetimes (1.5 s connections, 0.5 s notice): the
     // forced switch fired at once and resumed with the handle before the turn, so the server
     // answered that turn again and the app took the second answer for its next turn's reply.
-    class SlowCommits extends MemoryStore {
-      override async commit(request: CommitRequest): Promise<void> {
-        await new Promise((r) => setTimeout(r, 200));
-        return super.commit(request);
-      }
-    }
     const server = await startServer({
       keepaliveIntervalMs: 0,
-      store: new SlowCommits(),
+      store: new SlowCommits(200),
       scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ text: 'Reply to {{input}}' }] }] }), 'json'),
     });
     const app = new AppView();
