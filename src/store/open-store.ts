@@ -2,8 +2,8 @@
  * Turns a `--store` value into a SessionStore: `memory`, `sqlite:PATH`, or
  * `redis://HOST:PORT[/DB]` (Redis, for several nodes). A bare word is refused rather than taken
  * as a file name: `--store memroy` would otherwise quietly keep sessions in a file named memroy.
- * Async because a Redis store connects before it is returned, so an unreachable server fails here. The composition root calls this; nothing
- * below it knows which store it got.
+ * Async because a Redis store connects before it is returned, so an unreachable server fails
+ * here. The composition root calls this; nothing below it knows which store it got.
  */
 import type { SessionStore } from '../session/store.js';
 import { MemoryStore } from './memory-store.js';
