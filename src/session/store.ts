@@ -9,6 +9,7 @@
  */
 import type { Setup } from '../protocol/client-schema.js';
 import type { ContextPart, ContextTurn } from './context.js';
+import { ReliveError } from '../errors.js';
 
 /** Facts about a session that are not part of a checkpoint. */
 export interface SessionRecord {
@@ -84,9 +85,9 @@ export interface CommitRequest {
 }
 
 /** A write carried a lease token older than the session's current one. */
-export class FencedError extends Error {
+export class FencedError extends ReliveError {
   constructor(sessionId: string) {
-    super(`session ${sessionId}: lease lost to a newer holder`);
+    super('RELIVE_ERR_FENCED', `session ${sessionId}: lease lost to a newer holder`);
     this.name = 'FencedError';
   }
 }

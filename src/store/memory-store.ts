@@ -9,6 +9,7 @@
 import type { ContextTurn } from '../session/context.js';
 import type { Checkpoint, CommitRequest, NewSessionRecord, SessionRecord, SessionStore } from '../session/store.js';
 import { assertContinues, assertFirstCheckpoint, assertLease } from './store-checks.js';
+import { ReliveError } from '../errors.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -31,7 +32,7 @@ export class MemoryStore implements SessionStore {
 
   async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
     this.assertOpen();
-    if (this.sessions.has(record.id)) throw new Error(`session ${record.id} already exists`);
+    if (this.sessions.has(record.id)) throw new ReliveError('RELIVE_ERR_SESSION_EXISTS', `session ${record.id} already exists`);
     assertFirstCheckpoint(record.id, first);
     const stored: SessionRecord = {
       id: record.id,
@@ -208,11 +209,11 @@ export class MemoryStore implements SessionStore {
   private entry(sessionId: string): Entry {
     this.assertOpen();
     const entry = this.sessions.get(sessionId);
-    if (!entry) throw new Error(`session ${sessionId} does not exist`);
+    if (!entry) throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
     return entry;
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('the store is closed');
+    if (this.closed) throw new ReliveError('RELIVE_ERR_STORE_CLOSED', 'the store is closed');
   }
 }

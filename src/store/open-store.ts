@@ -9,6 +9,7 @@ import type { SessionStore } from '../session/store.js';
 import { MemoryStore } from './memory-store.js';
 import { RedisStore } from './redis-store.js';
 import { SqliteStore } from './sqlite-store.js';
+import { ReliveError } from '../errors.js';
 
 /** The store the CLI uses when none is given. */
 export const DEFAULT_STORE_SPEC = 'sqlite:./.relive/relive.db';
@@ -22,18 +23,18 @@ const FORMS = 'memory, sqlite:PATH or redis://HOST:PORT[/DB]';
 
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<SessionStore> {
   const trimmed = spec.trim();
-  if (trimmed === '') throw new Error(`store: empty spec (use ${FORMS})`);
+  if (trimmed === '') throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `store: empty spec (use ${FORMS})`);
   if (trimmed === 'memory') return new MemoryStore();
   // A scheme is two or more letters before a colon, so a Windows drive (C:\…) is no scheme.
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(trimmed)?.[1]?.toLowerCase();
-  if (scheme === undefined) throw new Error(`store: ${JSON.stringify(spec)} is not a store spec; use ${FORMS} (did you mean ${suggestion(trimmed)}?)`);
+  if (scheme === undefined) throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `store: ${JSON.stringify(spec)} is not a store spec; use ${FORMS} (did you mean ${suggestion(trimmed)}?)`);
   if (scheme === 'sqlite') {
     const path = trimmed.slice('sqlite:'.length);
-    if (path === '') throw new Error(`store: ${spec} names no file (use sqlite:PATH)`);
+    if (path === '') throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `store: ${spec} names no file (use sqlite:PATH)`);
     return SqliteStore.open(path);
   }
   if (scheme === 'redis' || scheme === 'rediss') return RedisStore.open(trimmed, { detachedTtlMs: options.handleTtlMs });
-  throw new Error(`store: unknown scheme "${scheme}" in ${spec} (supported: memory, sqlite:PATH, redis://HOST:PORT[/DB])`);
+  throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `store: unknown scheme "${scheme}" in ${spec} (supported: memory, sqlite:PATH, redis://HOST:PORT[/DB])`);
 }
 
 /** `memory` for a near miss of it (two edits or fewer: memroy, memry), else the same name as a SQLite file. */

@@ -41,6 +41,7 @@ import type { ContextTurn } from '../session/context.js';
 import { FencedError, type Checkpoint, type CommitRequest, type NewSessionRecord, type SessionRecord, type SessionStore } from '../session/store.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { assertContinues, assertFirstCheckpoint } from './store-checks.js';
+import { ReliveError } from '../errors.js';
 
 const PREFIX = 'relive:';
 const INDEX_KEY = `${PREFIX}sessions`;
@@ -285,7 +286,7 @@ export class RedisStore implements SessionStore {
     } catch (error) {
       redis.disconnect();
       const reason = error instanceof Error ? error.message : String(lastError ?? error);
-      throw new Error(`store: cannot reach Redis at ${redactUrl(url)}: ${reason}`);
+      throw new ReliveError('RELIVE_ERR_STORE_UNREACHABLE', `store: cannot reach Redis at ${redactUrl(url)}: ${reason}`, { cause: error });
     }
     connected = true;
     return new RedisStore(redis, url, options.detachedTtlMs ?? DEFAULT_LIFETIMES.handleTtlMs);
@@ -315,7 +316,7 @@ export class RedisStore implements SessionStore {
   }
 
   set handleTtlMs(ms: number) {
-    if (!(ms > 0)) throw new Error(`handleTtlMs must be positive, got ${ms}`);
+    if (!(ms > 0)) throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `handleTtlMs must be positive, got ${ms}`);
     this.detachedTtlMs = ms;
   }
 
@@ -341,7 +342,7 @@ export class RedisStore implements SessionStore {
       record.holder ?? '',
       this.keyTtlMs,
     ]);
-    if (result === 'EXISTS') throw new Error(`session ${record.id} already exists`);
+    if (result === 'EXISTS') throw new ReliveError('RELIVE_ERR_SESSION_EXISTS', `session ${record.id} already exists`);
     // Indexed after it exists: a session is never found in the index before it can be read. Then
     // it is attached, and attached sessions do not expire.
     const pipeline = this.redis.pipeline().zadd(INDEX_KEY, record.createdAt, memberOf(order, record.id));
@@ -362,7 +363,7 @@ export class RedisStore implements SessionStore {
 
   async acquireLease(sessionId: string, holder?: string): Promise<number> {
     const result = await this.script('reliveAcquire', sessionId, [holder ?? '']);
-    if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
+    if (result === 'MISSING') throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
     return Number(result);
   }
 
@@ -377,13 +378,13 @@ export class RedisStore implements SessionStore {
       ...newTurns.map((turn) => JSON.stringify(turn)),
     ]);
     if (result === 'OK') return;
-    if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
+    if (result === 'MISSING') throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
     if (result === 'FENCED') throw new FencedError(sessionId);
     if (Array.isArray(result) && result[0] === 'CONTINUITY') {
       // The same check the other stores run, on the values the script saw: it throws their message.
       assertContinues(request, Number(result[1]), Number(result[2]), Number(result[3]));
     }
-    throw new Error(`session ${sessionId}: unexpected reply from Redis to commit: ${JSON.stringify(result)}`);
+    throw new ReliveError('RELIVE_ERR_STORE_UNUSABLE', `session ${sessionId}: unexpected reply from Redis to commit: ${JSON.stringify(result)}`);
   }
 
   async rewind(sessionId: string, seq: number, leaseToken: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {
@@ -524,13 +525,13 @@ export class RedisStore implements SessionStore {
 
   private fenced(sessionId: string, result: unknown): void {
     if (result === 'OK') return;
-    if (result === 'MISSING') throw new Error(`session ${sessionId} does not exist`);
+    if (result === 'MISSING') throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
     if (result === 'FENCED') throw new FencedError(sessionId);
-    throw new Error(`session ${sessionId}: unexpected reply from Redis: ${JSON.stringify(result)}`);
+    throw new ReliveError('RELIVE_ERR_STORE_UNUSABLE', `session ${sessionId}: unexpected reply from Redis: ${JSON.stringify(result)}`);
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('the store is closed');
+    if (this.closed) throw new ReliveError('RELIVE_ERR_STORE_CLOSED', 'the store is closed');
   }
 }
 

@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import type { ContextTurn } from '../session/context.js';
 import type { Checkpoint, CommitRequest, NewSessionRecord, SessionRecord, SessionStore } from '../session/store.js';
 import { assertContinues, assertFirstCheckpoint, assertLease } from './store-checks.js';
+import { ReliveError } from '../errors.js';
 
 /** The meta row holding the schema version; not writable through setMeta. */
 const SCHEMA_VERSION_KEY = 'schema_version';
@@ -115,7 +116,7 @@ export class SqliteStore implements SessionStore {
     try {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (typeof mode !== 'string' || mode.toLowerCase() !== 'wal') {
-        throw new Error(`${path}: SQLite refused WAL mode (journal_mode is ${String(mode)})`);
+        throw new ReliveError('RELIVE_ERR_STORE_UNUSABLE', `${path}: SQLite refused WAL mode (journal_mode is ${String(mode)})`);
       }
       // In WAL mode NORMAL syncs only at WAL checkpoints, so a commit that returned can still be
       // lost on power failure or an OS crash. A handle is sent as soon as commit() resolves and
@@ -137,7 +138,7 @@ export class SqliteStore implements SessionStore {
     // Writes run as IMMEDIATE transactions: they take the write lock before their first read, so
     // a second process waits (busy_timeout) instead of failing to upgrade a read snapshot.
     const create = db.transaction((row: SessionRow, first: Checkpoint, bodyJson: string) => {
-      if (s.leaseOf.get(row.id)) throw new Error(`session ${row.id} already exists`);
+      if (s.leaseOf.get(row.id)) throw new ReliveError('RELIVE_ERR_SESSION_EXISTS', `session ${row.id} already exists`);
       // A new session starts with no values, whatever a former one of this id left.
       s.deleteValues.run(row.id);
       s.insertSession.run(row);
@@ -148,7 +149,7 @@ export class SqliteStore implements SessionStore {
     const commit = db.transaction((request: CommitRequest, turnsJson: readonly string[], bodyJson: string) => {
       const { sessionId, checkpoint } = request;
       const session = s.leaseOf.get(sessionId);
-      if (!session) throw new Error(`session ${sessionId} does not exist`);
+      if (!session) throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
       assertLease(sessionId, session.lease_token, request.leaseToken);
       const latestTurnCount = s.turnCountOf.get(sessionId, session.latest_seq)?.turn_count ?? 0;
       assertContinues(request, session.latest_seq, latestTurnCount, session.max_seq);
@@ -178,7 +179,7 @@ export class SqliteStore implements SessionStore {
 
     const fencedUpdate = db.transaction((sessionId: string, leaseToken: number, apply: () => void) => {
       const session = s.leaseOf.get(sessionId);
-      if (!session) throw new Error(`session ${sessionId} does not exist`);
+      if (!session) throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
       assertLease(sessionId, session.lease_token, leaseToken);
       apply();
     });
@@ -218,6 +219,7 @@ export class SqliteStore implements SessionStore {
   }
 
   async create(record: NewSessionRecord, first: Checkpoint): Promise<void> {
+    this.assertOpen();
     assertFirstCheckpoint(record.id, first);
     const row: SessionRow = {
       id: record.id,
@@ -237,37 +239,44 @@ export class SqliteStore implements SessionStore {
   }
 
   async get(sessionId: string): Promise<SessionRecord | undefined> {
+    this.assertOpen();
     const row = this.statements.getSession.get(sessionId);
     return row ? recordFrom(row) : undefined;
   }
 
   async acquireLease(sessionId: string, holder?: string): Promise<number> {
+    this.assertOpen();
     const row = this.statements.acquireLease.get(holder ?? null, sessionId);
-    if (!row) throw new Error(`session ${sessionId} does not exist`);
+    if (!row) throw new ReliveError('RELIVE_ERR_SESSION_NOT_FOUND', `session ${sessionId} does not exist`);
     return row.lease_token;
   }
 
   async commit(request: CommitRequest): Promise<void> {
+    this.assertOpen();
     // Serialize before the transaction: the write lock is held only for the inserts.
     const turnsJson = request.newTurns.map((turn) => JSON.stringify(turn));
     this.commitTx(request, turnsJson, bodyJsonOf(request.checkpoint));
   }
 
   async rewind(sessionId: string, seq: number, leaseToken: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {
+    this.assertOpen();
     return this.rewindTx(sessionId, seq, leaseToken);
   }
 
   async load(sessionId: string, seq: number): Promise<{ checkpoint: Checkpoint; history: ContextTurn[] } | undefined> {
+    this.assertOpen();
     return this.loadTx(sessionId, seq);
   }
 
   async detach(sessionId: string, leaseToken: number, at: number, connectedMsAdded: number, videoSeen: boolean): Promise<void> {
+    this.assertOpen();
     this.fencedUpdateTx(sessionId, leaseToken, () => {
       this.statements.detach.run(at, connectedMsAdded, videoSeen ? 1 : 0, sessionId);
     });
   }
 
   async end(sessionId: string, leaseToken: number, at: number): Promise<void> {
+    this.assertOpen();
     // An ended session is over even if its connection's detach never arrives (a crash): dating it
     // here lets expire() remove it like any detached session.
     this.fencedUpdateTx(sessionId, leaseToken, () => {
@@ -276,54 +285,72 @@ export class SqliteStore implements SessionStore {
   }
 
   async releaseOrphans(at: number): Promise<number> {
+    this.assertOpen();
     return this.statements.releaseOrphans.run(at).changes;
   }
 
   async list(limit: number): Promise<SessionRecord[]> {
+    this.assertOpen();
     // LIMIT -1 is SQLite's "no limit", for list(Infinity).
     const rows = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : limit > 0 ? -1 : 0;
     return this.statements.list.all(rows).map(recordFrom);
   }
 
   async expire(detachedBefore: number): Promise<number> {
+    this.assertOpen();
     return this.expireTx(detachedBefore);
   }
 
   async delete(sessionId: string): Promise<boolean> {
+    this.assertOpen();
     return this.deleteTx(sessionId);
   }
 
   async deleteAll(): Promise<number> {
+    this.assertOpen();
     return this.deleteAllTx();
   }
 
   async getSessionValue(sessionId: string, key: string): Promise<string | undefined> {
+    this.assertOpen();
     return this.statements.getValue.get(sessionId, key)?.value;
   }
 
   async setSessionValue(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    this.assertOpen();
     // One statement each: the insert writes only while the session row exists.
     if (value === undefined) this.statements.deleteValue.run(sessionId, key);
     else this.statements.setValue.run(sessionId, key, value, sessionId);
   }
 
   async getMeta(key: string): Promise<string | undefined> {
+    this.assertOpen();
     return this.statements.getMeta.get(key)?.value;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    if (key === SCHEMA_VERSION_KEY) throw new Error(`meta key ${key} is reserved by the store`);
+    this.assertOpen();
+    if (key === SCHEMA_VERSION_KEY) throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `meta key ${key} is reserved by the store`);
     this.statements.setMeta.run(key, value);
   }
 
   async initMeta(key: string, value: string): Promise<string> {
-    if (key === SCHEMA_VERSION_KEY) throw new Error(`meta key ${key} is reserved by the store`);
+    this.assertOpen();
+    if (key === SCHEMA_VERSION_KEY) throw new ReliveError('RELIVE_ERR_INVALID_OPTION', `meta key ${key} is reserved by the store`);
     this.statements.initMeta.run(key, value);
     return this.statements.getMeta.get(key)!.value;
   }
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * better-sqlite3 throws a plain TypeError ("The database connection is not open") on a closed
+   * database; callers decide on codes, so the store boundary says it with the code, same text.
+   */
+  private assertOpen(): void {
+    if (!this.db.open) throw new ReliveError('RELIVE_ERR_STORE_CLOSED', 'The database connection is not open');
   }
 
   private history(sessionId: string, checkpoint: Checkpoint): ContextTurn[] {
@@ -399,9 +426,9 @@ function migrate(db: Database.Database, path: string): void {
     db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(SCHEMA_VERSION_KEY);
     const version = row ? Number(row.value) : 0;
-    if (!Number.isInteger(version) || version < 0) throw new Error(`${path}: unreadable schema version ${row?.value}`);
+    if (!Number.isInteger(version) || version < 0) throw new ReliveError('RELIVE_ERR_STORE_UNUSABLE', `${path}: unreadable schema version ${row?.value}`);
     if (version > SCHEMA_VERSION) {
-      throw new Error(`${path}: schema version ${version} is newer than this relive supports (${SCHEMA_VERSION}); upgrade relive`);
+      throw new ReliveError('RELIVE_ERR_STORE_UNUSABLE', `${path}: schema version ${version} is newer than this relive supports (${SCHEMA_VERSION}); upgrade relive`);
     }
     if (version === SCHEMA_VERSION) return;
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);

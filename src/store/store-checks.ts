@@ -3,6 +3,7 @@
  * write leaves the store exactly as it was.
  */
 import { FencedError, type Checkpoint, type CommitRequest } from '../session/store.js';
+import { ReliveError } from '../errors.js';
 
 /** Throws FencedError when a lease newer than `leaseToken` has been taken. */
 export function assertLease(sessionId: string, storedToken: number, leaseToken: number): void {
@@ -15,7 +16,7 @@ export function assertLease(sessionId: string, storedToken: number, leaseToken: 
  */
 export function assertFirstCheckpoint(sessionId: string, first: Checkpoint): void {
   if (first.seq !== 1 || first.turnCount !== 0) {
-    throw new Error(`session ${sessionId}: the first checkpoint must have seq 1 and turnCount 0 (got seq ${first.seq}, turnCount ${first.turnCount})`);
+    throw new ReliveError('RELIVE_ERR_CHECKPOINT_ORDER', `session ${sessionId}: the first checkpoint must have seq 1 and turnCount 0 (got seq ${first.seq}, turnCount ${first.turnCount})`);
   }
 }
 
@@ -29,12 +30,13 @@ export function assertContinues(request: CommitRequest, latestSeq: number, lates
   // Above every number ever used, not only the newest: after a rewind, a number of a discarded
   // checkpoint may still be in a client's handle.
   if (checkpoint.seq <= Math.max(latestSeq, maxSeq)) {
-    throw new Error(`session ${sessionId}: checkpoint ${checkpoint.seq} is not newer than checkpoint ${Math.max(latestSeq, maxSeq)}`);
+    throw new ReliveError('RELIVE_ERR_CHECKPOINT_ORDER', `session ${sessionId}: checkpoint ${checkpoint.seq} is not newer than checkpoint ${Math.max(latestSeq, maxSeq)}`);
   }
   const start = checkpoint.turnCount - newTurns.length;
   const droppedGap = start > latestTurnCount && start === (checkpoint.firstTurn ?? 0);
   if (start !== latestTurnCount && !droppedGap) {
-    throw new Error(
+    throw new ReliveError(
+      'RELIVE_ERR_CHECKPOINT_ORDER',
       `session ${sessionId}: ${newTurns.length} new turns for turnCount ${checkpoint.turnCount} would start at ${start}, but the log holds ${latestTurnCount}`,
     );
   }

@@ -17,6 +17,7 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
 import { EXPIRY_MARGIN_MS, RedisStore } from '../../src/store/redis-store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/store/sqlite-store.js';
+import { hasCode, type ReliveErrorCode } from '../../src/errors.js';
 import { freePort } from '../helpers/redis-server.js';
 import { sharedRedisUrl } from '../helpers/shared-redis.js';
 import { needs } from '../helpers/system-packages.js';
@@ -158,6 +159,21 @@ function contract(name: string, make: () => Promise<SessionStore>, options: { sk
       await store.acquireLease('s1', 'node-b');
       await assert.rejects(store.detach('s1', 1, 5_000, 0, false), FencedError);
       assert.equal((await store.get('s1'))?.holder, 'node-b');
+    });
+
+    test('its errors carry codes: not found, exists, fenced, out of order, closed', async () => {
+      const code = (expected: ReliveErrorCode) => (err: unknown) => hasCode(err, expected);
+      await assert.rejects(store.acquireLease('nobody'), code('RELIVE_ERR_SESSION_NOT_FOUND'));
+      await assert.rejects(store.detach('nobody', 1, 5_000, 0, false), code('RELIVE_ERR_SESSION_NOT_FOUND'));
+      await store.create(newRecord('s1'), checkpoint(1, 0));
+      await assert.rejects(store.create(newRecord('s1'), checkpoint(1, 0)), code('RELIVE_ERR_SESSION_EXISTS'));
+      await assert.rejects(store.commit({ sessionId: 's1', leaseToken: 1, newTurns: [], checkpoint: checkpoint(1, 0) }), code('RELIVE_ERR_CHECKPOINT_ORDER'));
+      await store.acquireLease('s1');
+      const fenced = await store.detach('s1', 1, 5_000, 0, false).catch((err: unknown) => err);
+      assert.ok(fenced instanceof FencedError && hasCode(fenced, 'RELIVE_ERR_FENCED') && fenced.name === 'FencedError');
+      await store.close();
+      await assert.rejects(store.get('s1'), code('RELIVE_ERR_STORE_CLOSED'));
+      await assert.rejects(store.detach('s1', 2, 5_000, 0, false), code('RELIVE_ERR_STORE_CLOSED'));
     });
 
     test('releaseOrphans dates sessions left attached, and only those', async () => {
