@@ -27,6 +27,7 @@ import type { VoiceFeature, VoiceReport } from './voice-report.js';
 import { createMetrics } from './metrics.js';
 import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
+import type { AttachedConnection } from './attached-connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
 import { NdjsonRecorder } from './ndjson-recorder.js';
@@ -71,7 +72,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
   const store = options.store ?? new MemoryStore();
   let handles: HandleCodec | undefined;
-  const connections = new Set<Connection>();
+  const connections = new Set<AttachedConnection>();
   let draining = false;
   const nodeId = checkNodeId(options.nodeId ?? newNodeId());
   const clusterSettings = resolveCluster(options, store);

@@ -2,28 +2,10 @@
  * Sessions attached to a connection of this process, for takeover and for the control API. The
  * store knows every session; this knows which are live here and on which connection.
  */
-import type { CloseSpec } from '../protocol/close-codes.js';
-import type { LiveEndpoint } from '../protocol/endpoint.js';
 import type { LiveSession } from '../session/live-session.js';
+import type { AttachedConnection } from './attached-connection.js';
 
-/**
- * What the registry's users do with a connection (Connection implements it). The registry is part
- * of the published `ReliveServer`, so it names no transport class: ws's types (not a dependency of
- * apps) stay out of the package's declaration files.
- */
-export interface AttachedConnection {
-  readonly id: string;
-  readonly openedAt: number;
-  readonly remoteAddress: string | undefined;
-  readonly endpoint: LiveEndpoint;
-  /** Sends goAway now and closes when timeLeftMs runs out. */
-  goAway(timeLeftMs: number): void;
-  close(spec: CloseSpec, detail: string): void;
-  /** Takeover: closes this connection and resolves once its last write is done. */
-  yieldSession(): Promise<void>;
-  /** Closes with `spec` and resolves once the session is handed back to the store (a delete waits for it). */
-  closeAndSettle(spec: CloseSpec, detail: string): Promise<void>;
-}
+export type { AttachedConnection } from './attached-connection.js';
 
 export interface SessionEntry {
   readonly session: LiveSession;
