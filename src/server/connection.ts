@@ -10,19 +10,22 @@ import type { ClientMessage, RealtimeInput, Setup } from '../protocol/client-sch
 import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
-import { parseDuration } from '../protocol/duration.js';
-import { closeOf } from './faults.js';
 import { msg } from '../protocol/server-messages.js';
+import { errorMessage } from '../errors.js';
 import type { Timer } from '../session/clock.js';
-import { resolveConfig } from '../session/config.js';
+import type { SessionConfig } from '../session/config.js';
 import { principalOf } from '../session/handles.js';
-import { deadlineFor, sessionTimeLeft } from '../session/lifetimes.js';
+import { deadlineFor } from '../session/lifetimes.js';
 import type { LiveSession } from '../session/live-session.js';
-import { FencedError } from '../session/store.js';
+import { Resumption } from '../session/resumption.js';
+import type { AttachedConnection } from './attached-connection.js';
 import type { ServerContext } from './context.js';
+import { detachWithRetry } from './detach-retry.js';
+import { injectFault, type FaultTarget } from './message-faults.js';
 import { Outbound } from './outbound.js';
-import type { AttachedConnection } from './registry.js';
-import { createSession, resumeSession, type OpenedSession, type OpenResult } from './session-opening.js';
+import type { OpenedSession } from './session-opening.js';
+import { SessionLifetime } from './session-lifetime.js';
+import { openForSetup, type SetupOutcome } from './setup-step.js';
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
 import type { ConnectionTap } from './wire-tap.js';
 import { VoiceInput } from './voice-input.js';
@@ -39,9 +42,6 @@ interface Frame {
 
 let connectionSeq = 0;
 
-/** Pauses between the attempts to detach a session while the store is unreachable: about 5 minutes in all. */
-const DETACH_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000, 60_000, 60_000, 60_000];
-
 export class Connection implements AttachedConnection {
   readonly id = `c${++connectionSeq}`;
   readonly openedAt: number;
@@ -52,12 +52,9 @@ export class Connection implements AttachedConnection {
   private readonly queue: Frame[] = [];
   private readonly principal: string;
   private attachedAt = 0;
-  private videoSeen = false;
-  private capTimers: Timer[] = [];
-  /** Index of the last client message fully applied to the session. */
-  private appliedIndex = 0;
-  private delivering = false;
-  private resumptionDue = false;
+  /** The session lifetime and resumption of the attached session: set when setup completes. */
+  private lifetime: SessionLifetime | undefined;
+  private resumption: Resumption | undefined;
   /** The store write that ends this connection's hold on the session. */
   private finalWrite: Promise<void> = Promise.resolve();
   private releaseClosed: () => void = () => undefined;
@@ -175,7 +172,7 @@ export class Connection implements AttachedConnection {
       // Mastra's {"type": …} opener: fail fast instead of letting it time out (PROTOCOL.md §9).
       else if (parsed.ok === 'foreign') this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
       else if (parsed.message.kind !== 'setup') this.close(CloseReasons.invalidArgument, `first message is ${parsed.message.kind}, not setup`);
-      else if (!this.injectFault('setup', parsed.message.setup.model)) {
+      else if (this.ctx.faults.empty || !injectFault(this.ctx.faults, this.faultTarget(), 'setup', parsed.message.setup.model)) {
         this.logSetup(parsed.message.setup, data.length);
         this.logUnknownFields(parsed.unknownFields);
         void this.setup(parsed.message.setup);
@@ -200,7 +197,7 @@ export class Connection implements AttachedConnection {
         return;
       }
       this.log().warn({ type: parsed.type }, 'non-protocol message ignored');
-      this.appliedIndex = index;
+      this.resumption?.skip(index);
       return;
     }
     this.logUnknownFields(parsed.unknownFields);
@@ -209,109 +206,101 @@ export class Connection implements AttachedConnection {
       return;
     }
     this.clientTraffic.message(index, parsed.message, bytes);
-    if (this.injectFault(parsed.message.kind, this.opened?.session.config.model)) return;
+    // The target is built only when a rule may strike: no logger child per message otherwise.
+    if (!this.ctx.faults.empty && injectFault(this.ctx.faults, this.faultTarget(), parsed.message.kind, this.opened?.session.config.model)) return;
     this.deliver(index, parsed.message);
   }
 
-  /** Applies an injected fault for this message, if a rule strikes. True when the message is not to be processed. */
-  private injectFault(messageType: string, model: string | undefined): boolean {
-    if (this.ctx.faults.empty) return false;
-    const session = this.opened?.session;
-    const fault = this.ctx.faults.strike('message', {
-      session: session?.id,
+  /** What a fault rule may do to this connection (message-faults.ts). */
+  private faultTarget(): FaultTarget {
+    return {
+      connection: this,
       principal: this.principal,
-      messageType,
-      turn: session ? session.turnsCompleted + 1 : 1,
-      model: model?.startsWith('models/') ? model : model && `models/${model}`,
-    });
-    if (!fault) return false;
-    this.log().warn({ fault, messageType }, 'injected fault');
-    switch (fault.type) {
-      case 'goAway':
-        this.goAway(parseDuration(fault.timeLeft) ?? 50_000);
-        return false;
-      case 'close':
-        this.close(closeOf(fault), 'injected fault');
-        return true;
-      case 'drop':
+      session: this.opened?.session,
+      drop: () => {
         this.shutdown();
         this.ws.terminate();
-        return true;
-      case 'delay':
-        this.outbound.delayMessages({ ms: fault.ms, jitterMs: fault.jitterMs, untilTurnComplete: fault.scope === 'turn' });
-        return false;
-      case 'prematureTurnComplete':
-      case 'emptyTurnComplete': {
-        const afterChunks = fault.type === 'emptyTurnComplete' ? 0 : fault.afterChunks;
-        // Struck by the setup itself: the session it opens gets the cut.
+      },
+      delayOutput: (policy) => this.outbound.delayMessages(policy),
+      // Struck by the setup itself: the session it opens gets the cut.
+      cutNextTurn: (afterChunks) => {
+        const session = this.opened?.session;
         if (session) session.cutNextTurn(afterChunks);
         else this.cutOnOpen = afterChunks;
-        return false;
-      }
-      default:
-        return false;
-    }
+      },
+      log: this.log(),
+    };
   }
 
   private async setup(setup: Setup): Promise<void> {
     this.state = 'settingUp';
     this.setupTimer?.cancel();
     this.setupTimer = undefined;
-    if (this.ctx.apiKeys.size > 0 && (!this.credential || !this.ctx.apiKeys.has(this.credential.value))) {
-      this.close(CloseReasons.invalidApiKey, 'key not in the allow-list');
-      return;
-    }
-    const resolved = resolveConfig(setup, {
-      unknownModels: this.ctx.strict ? 'reject' : this.ctx.unknownModels,
-      extraModels: this.ctx.extraModels,
+    const outcome = await openForSetup(this.ctx, {
+      setup,
+      credential: this.credential,
+      principal: this.principal,
       apiVersion: this.endpoint.apiVersion,
+      holder: (id) => {
+        const holder = this.ctx.registry.get(id)?.connection;
+        return holder && holder !== this ? holder : undefined;
+      },
+      log: this.log(),
     });
-    if (!resolved.ok) {
-      this.close(resolved.close, resolved.detail);
+    this.settle(outcome);
+  }
+
+  /** Applies what the setup step found, in one synchronous step: the connection's state is the current one. */
+  private settle(outcome: SetupOutcome): void {
+    if (!outcome.ok) {
+      this.close(outcome.close, outcome.detail);
       return;
     }
-    const config = resolved.config;
-    const deps = {
-      engine: this.ctx.engine,
-      speech: this.ctx.speech,
-      audioChunkMs: this.ctx.audioChunkMs,
-      clock: this.ctx.clock,
-      strict: this.ctx.strict,
-      log: this.ctx.log,
-      ...this.ctx.tokens,
-      onCompression: () => this.ctx.metrics.compressions.inc(),
-    };
-    const handle = config.setup.sessionResumption?.handle;
-    let result: OpenResult;
-    try {
-      result = handle
-        ? await resumeSession(this.ctx, handle, config, this.principal, deps, (id) => {
-            const holder = this.ctx.registry.get(id)?.connection;
-            return holder && holder !== this ? holder : undefined;
-          })
-        : await createSession(this.ctx, config, this.principal, deps);
-    } catch (err) {
-      this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'opening the session failed');
-      this.close(CloseReasons.internal, 'store failure while opening the session');
-      return;
-    }
-    if (!result.ok) {
-      this.close(result.close, result.detail);
-      return;
-    }
-    const opened = result.opened;
-    if (this.isClosed()) {
+    if (this.state === 'closed') {
       // The client left while the store was working: give the lease back at once.
-      this.opened = opened;
+      this.opened = outcome.opened;
       this.attachedAt = this.ctx.clock.now();
-      this.state = 'active';
-      this.shutdown();
+      this.release(outcome.opened);
       return;
     }
+    this.activate(outcome.opened, outcome.config);
+  }
+
+  /** Attaches the opened session to this socket, says setupComplete, and runs what queued meanwhile. */
+  private activate(opened: OpenedSession, config: SessionConfig): void {
     this.opened = opened;
     this.attachedAt = this.ctx.clock.now();
-    this.videoSeen = opened.videoSeen;
     const session = opened.session;
+    const log = this.log();
+    this.resumption = new Resumption({
+      session,
+      asked: config.resumption,
+      commit: (snapshot, index, now) => opened.checkpointer.commit(snapshot, index, now),
+      issue: (target) => this.ctx.handles.issue(target, this.principal),
+      send: (m) => this.outbound.send(m),
+      close: (spec, detail) => this.close(spec, detail),
+      now: () => this.ctx.clock.now(),
+      log,
+    });
+    this.lifetime = new SessionLifetime(
+      {
+        clock: this.ctx.clock,
+        lifetimes: this.ctx.lifetimes,
+        sessionCapClose: this.ctx.sessionCapClose,
+        store: this.ctx.store,
+        connection: this,
+        send: (m) => this.outbound.send(m),
+        log,
+      },
+      {
+        sessionId: session.id,
+        leaseToken: opened.checkpointer.leaseToken,
+        compression: session.config.compression !== undefined,
+        connectedMsBefore: opened.connectedMsBefore,
+        videoSeen: opened.videoSeen,
+        attachedAt: this.attachedAt,
+      },
+    );
     if (this.cutOnOpen !== undefined) session.cutNextTurn(this.cutOnOpen);
     session.attach({
       send: (m) => {
@@ -320,8 +309,11 @@ export class Connection implements AttachedConnection {
       },
       ready: () => this.outbound.ready(),
       close: (spec, detail) => this.close(spec, detail),
-      turnCompleted: () => this.onTurnCompleted(),
-      videoReceived: () => this.onVideo(),
+      turnCompleted: () => {
+        this.ctx.metrics.turns.inc();
+        this.resumption?.turnCompleted();
+      },
+      videoReceived: () => this.lifetime?.videoReceived(),
     });
     this.voice = new VoiceInput(session, {
       ...this.ctx.voice,
@@ -335,11 +327,8 @@ export class Connection implements AttachedConnection {
     this.outbound.send(msg.setupComplete(this.ctx.sessionIdInSetupComplete ? session.id : undefined));
     this.log().info({ model: config.model, modality: config.modality, resumed: opened.resumed, seq: opened.seq }, opened.resumed ? 'session resumed' : 'session started');
     // The handle of the checkpoint the session starts from; nothing of this connection is consumed yet.
-    if (config.resumption) {
-      this.outbound.send(msg.resumptionUpdate(this.ctx.handles.issue({ sessionId: session.id, seq: opened.seq }, this.principal)));
-      this.log().debug({ seq: opened.seq }, 'resumption handle issued');
-    }
-    this.scheduleSessionCap();
+    if (config.resumption) this.resumption.start(opened.seq);
+    this.lifetime.schedule();
     this.state = 'active';
     // Pipecat sends clientContent right behind setup: those messages run now, in order.
     for (const frame of this.queue.splice(0)) {
@@ -348,21 +337,19 @@ export class Connection implements AttachedConnection {
     }
   }
 
+  /** Hands the message to the session; resumption records it as applied once it is (a barge-in's update waits for that). */
   private deliver(index: number, message: ClientMessage): void {
-    this.delivering = true;
+    const session = this.opened?.session;
+    const resumption = this.resumption;
+    if (!session || !resumption) return;
     try {
-      this.opened?.session.handle(message);
-      if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
+      resumption.apply(index, () => {
+        session.handle(message);
+        if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
+      });
     } catch (err) {
-      this.log().error({ err: err instanceof Error ? err.message : String(err), kind: message.kind }, 'message handling failed');
+      this.log().error({ err: errorMessage(err), kind: message.kind }, 'message handling failed');
       this.close(CloseReasons.internal, 'internal error');
-    } finally {
-      this.delivering = false;
-    }
-    this.appliedIndex = index;
-    if (this.resumptionDue) {
-      this.resumptionDue = false;
-      void this.resumptionUpdate();
     }
   }
 
@@ -377,84 +364,6 @@ export class Connection implements AttachedConnection {
     }
     if (ri.audioStreamEnd) voice.flush();
     if (ri.activityEnd) voice.endActivity();
-  }
-
-  /**
-   * A turn ended. If it ended inside the handling of a message (a barge-in), the update waits until
-   * that message has been applied in full, so the checkpoint and its index agree.
-   */
-  private onTurnCompleted(): void {
-    this.ctx.metrics.turns.inc();
-    if (this.delivering) this.resumptionDue = true;
-    else void this.resumptionUpdate();
-  }
-
-  /** Commits a checkpoint and sends its handle, or says the session is not resumable now. */
-  private async resumptionUpdate(): Promise<void> {
-    const opened = this.opened;
-    if (!opened || this.state !== 'active') return;
-    const session = opened.session;
-    const resumption = session.config.resumption;
-    if (!resumption) return;
-    if (!session.resumable) {
-      this.outbound.send(msg.resumptionUpdate());
-      this.log().debug({ status: session.status }, 'resumption update: not resumable now');
-      return;
-    }
-    const index = this.appliedIndex;
-    try {
-      const seq = await opened.checkpointer.commit(session.snapshot(), index, this.ctx.clock.now());
-      if (this.state !== 'active') return;
-      const handle = this.ctx.handles.issue({ sessionId: session.id, seq }, this.principal);
-      this.outbound.send(msg.resumptionUpdate(handle, resumption.transparent ? index : undefined));
-      this.log().debug({ seq, lastConsumedClientMessageIndex: index }, 'resumption handle issued');
-    } catch (err) {
-      if (this.state !== 'active') return;
-      if (err instanceof FencedError) this.close(CloseReasons.takenOver, 'lease lost: the session was resumed elsewhere');
-      else {
-        this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'checkpoint commit failed');
-        this.close(CloseReasons.internal, 'checkpoint commit failed');
-      }
-    }
-  }
-
-  /** The session lifetime without compression: 15 min of connected time, 2 min once video was seen. */
-  private scheduleSessionCap(): void {
-    const opened = this.opened;
-    if (!opened) return;
-    for (const t of this.capTimers) t.cancel();
-    this.capTimers = [];
-    const connectedMs = opened.connectedMsBefore + (this.ctx.clock.now() - this.attachedAt);
-    const left = sessionTimeLeft(this.ctx.lifetimes, opened.session.config.compression !== undefined, this.videoSeen, connectedMs);
-    if (left === undefined) return;
-    const { goAwayInMs, closeInMs } = deadlineFor(left, this.ctx.lifetimes.goAwayNoticeMs);
-    this.capTimers.push(
-      this.timer(goAwayInMs, () => {
-        if (this.state === 'closed') return;
-        this.outbound.send(msg.goAway(closeInMs - goAwayInMs));
-        this.log().info({ timeLeftMs: closeInMs - goAwayInMs }, 'goAway sent: session lifetime ends');
-      }),
-      this.timer(closeInMs, () => void this.endSession()),
-    );
-  }
-
-  private onVideo(): void {
-    if (this.videoSeen) return;
-    this.videoSeen = true;
-    this.scheduleSessionCap();
-  }
-
-  /** The session lifetime is over: the session ends for good and its handles stop working. */
-  private async endSession(): Promise<void> {
-    const opened = this.opened;
-    if (!opened || this.state === 'closed') return;
-    this.close(this.ctx.sessionCapClose, 'session lifetime reached');
-    try {
-      await this.finalWrite;
-      await this.ctx.store.end(opened.session.id, opened.checkpointer.leaseToken, this.ctx.clock.now());
-    } catch (err) {
-      if (!(err instanceof FencedError)) this.log().error({ err: err instanceof Error ? err.message : String(err) }, 'ending the session failed');
-    }
   }
 
   private onClose(code: number, reason: string): void {
@@ -472,49 +381,36 @@ export class Connection implements AttachedConnection {
     this.state = 'closed';
     for (const t of this.timers) t.cancel();
     this.timers.clear();
+    this.lifetime?.stop();
+    this.resumption?.stop();
     if (this.keepalive) clearInterval(this.keepalive);
     this.ctx.connections.delete(this);
     this.releaseClosed();
-    const opened = this.opened;
-    if (!opened || wasSettingUp) return;
+    // Still setting up: the setup step gives the lease back when it is done (settle).
+    if (this.opened && !wasSettingUp) this.release(this.opened);
+  }
+
+  /** Ends the session's life on this connection and hands it back to the store (detach-retry.ts). */
+  private release(opened: OpenedSession): void {
     const now = this.ctx.clock.now();
     // The state at the close, when it is a resumable one: what the control API shows of the session
     // afterwards. Clients resume from the handles they were sent, never from this one.
-    if (opened.session.resumable) void opened.checkpointer.commit(opened.session.snapshot(), this.appliedIndex, now).catch(() => undefined);
+    const appliedIndex = this.resumption?.appliedIndex ?? 0;
+    if (opened.session.resumable) void opened.checkpointer.commit(opened.session.snapshot(), appliedIndex, now).catch(() => undefined);
     opened.session.end();
     this.voice?.close();
     this.ctx.registry.detach(opened.session, this);
-    const connectedMs = now - this.attachedAt;
-    this.finalWrite = opened.checkpointer.settled().then(() => this.detach(opened, now, connectedMs, 0));
+    const request = {
+      sessionId: opened.session.id,
+      leaseToken: opened.checkpointer.leaseToken,
+      at: now,
+      connectedMs: now - this.attachedAt,
+      videoSeen: this.lifetime?.videoSeen ?? opened.videoSeen,
+    };
+    const log = this.log();
+    this.finalWrite = opened.checkpointer.settled().then(() => detachWithRetry({ store: this.ctx.store, log }, request));
     this.ctx.pendingWrites.add(this.finalWrite);
     void this.finalWrite.then(() => this.ctx.pendingWrites.delete(this.finalWrite));
-  }
-
-  /**
-   * Hands the session back to the store. A detach that fails for want of a store (a Redis outage)
-   * is tried again in the background for a few minutes: a session left marked as attached would
-   * never have its handles expire. The retry is harmless whatever happened to the first attempt:
-   * the store counts the same detach once, and a resume in between took a new lease, which fences it.
-   */
-  private async detach(opened: OpenedSession, at: number, connectedMs: number, attempt: number): Promise<void> {
-    try {
-      await this.ctx.store.detach(opened.session.id, opened.checkpointer.leaseToken, at, connectedMs, this.videoSeen);
-      if (attempt > 0) this.log().info({ attempt }, 'session detached after the store came back');
-    } catch (err) {
-      // Fenced: the session was taken over, and the new holder's accounting stands.
-      if (err instanceof FencedError) return;
-      const message = err instanceof Error ? err.message : String(err);
-      this.log().error({ err: message, attempt }, 'detaching the session failed');
-      // Gone (a Redis restarted without persistence) or shut down: nothing left to detach.
-      if (/does not exist|store is closed/.test(message) || attempt >= DETACH_RETRY_DELAYS_MS.length) return;
-      // Real time, not the server clock: this waits for Redis, and a manual clock may never move.
-      setTimeout(() => void this.detach(opened, at, connectedMs, attempt + 1), DETACH_RETRY_DELAYS_MS[attempt]).unref();
-    }
-  }
-
-  /** Read through a method: TypeScript would otherwise keep its narrowing across an await. */
-  private isClosed(): boolean {
-    return this.state === 'closed';
   }
 
   private ping(): void {

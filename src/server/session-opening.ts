@@ -30,9 +30,12 @@ export interface Holder {
   yieldSession(): Promise<void>;
 }
 
+/** What opening a session uses of the server. */
+export type OpeningContext = Pick<ServerContext, 'clock' | 'store' | 'nodeId' | 'handles' | 'faults' | 'lifetimes' | 'strict' | 'cluster' | 'log'>;
+
 const notFound = (detail: string): OpenResult => ({ ok: false, close: CloseReasons.sessionNotFound, detail });
 
-export async function createSession(ctx: ServerContext, config: SessionConfig, principal: string, deps: LiveSessionDeps): Promise<OpenResult> {
+export async function createSession(ctx: Pick<OpeningContext, 'clock' | 'store' | 'nodeId'>, config: SessionConfig, principal: string, deps: LiveSessionDeps): Promise<OpenResult> {
   const id = newSessionId();
   const now = ctx.clock.now();
   await ctx.store.create(
@@ -48,7 +51,7 @@ export async function createSession(ctx: ServerContext, config: SessionConfig, p
 }
 
 export async function resumeSession(
-  ctx: ServerContext,
+  ctx: OpeningContext,
   handle: string,
   config: SessionConfig,
   principal: string,
