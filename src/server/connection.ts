@@ -5,8 +5,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { ClientMessage, RealtimeInput, Setup } from '../protocol/client-schema.js';
+import type { RealtimeInput, Setup } from '../protocol/client-schema.js';
 import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
@@ -21,6 +22,7 @@ import { Resumption } from '../session/resumption.js';
 import type { AttachedConnection } from './attached-connection.js';
 import type { ServerContext } from './context.js';
 import { detachWithRetry } from './detach-retry.js';
+import { logSetup, logUnknownFields } from './frame-log.js';
 import { injectFault, type FaultTarget } from './message-faults.js';
 import { Outbound } from './outbound.js';
 import type { OpenedSession } from './session-opening.js';
@@ -73,6 +75,8 @@ export class Connection implements AttachedConnection {
   private cutOnOpen: number | undefined;
   /** Client messages received after setup, for transparent resumption's index (PROTOCOL.md §5.4). */
   messagesAfterSetup = 0;
+  private logger: Logger | undefined;
+  private loggedSession: string | undefined;
   private readonly clientTraffic = new ClientTrafficLog(() => this.log());
   private readonly modelTurns = new ModelTurnLog(() => this.log());
 
@@ -173,8 +177,8 @@ export class Connection implements AttachedConnection {
       else if (parsed.ok === 'foreign') this.close(CloseReasons.invalidArgument, `non-protocol message type ${parsed.type}`);
       else if (parsed.message.kind !== 'setup') this.close(CloseReasons.invalidArgument, `first message is ${parsed.message.kind}, not setup`);
       else if (this.ctx.faults.empty || !injectFault(this.ctx.faults, this.faultTarget(), 'setup', parsed.message.setup.model)) {
-        this.logSetup(parsed.message.setup, data.length);
-        this.logUnknownFields(parsed.unknownFields);
+        logSetup(this.log(), parsed.message.setup, data.length);
+        if (parsed.unknownFields.length > 0) logUnknownFields(this.ctx.unknownFieldsLogged, () => this.log(), parsed.unknownFields);
         void this.setup(parsed.message.setup);
       }
       return;
@@ -200,15 +204,29 @@ export class Connection implements AttachedConnection {
       this.resumption?.skip(index);
       return;
     }
-    this.logUnknownFields(parsed.unknownFields);
+    if (parsed.unknownFields.length > 0) logUnknownFields(this.ctx.unknownFieldsLogged, () => this.log(), parsed.unknownFields);
     if (parsed.message.kind === 'setup') {
       this.close(CloseReasons.invalidArgument, 'second setup');
       return;
     }
     this.clientTraffic.message(index, parsed.message, bytes);
-    // The target is built only when a rule may strike: no logger child per message otherwise.
+    // The fault target is built only when a rule may strike: nothing extra per message otherwise.
     if (!this.ctx.faults.empty && injectFault(this.ctx.faults, this.faultTarget(), parsed.message.kind, this.opened?.session.config.model)) return;
-    this.deliver(index, parsed.message);
+    const session = this.opened?.session;
+    const resumption = this.resumption;
+    if (!session || !resumption) return;
+    const message = parsed.message;
+    // Resumption records the message as applied once it is: a barge-in's update waits for that.
+    resumption.handling();
+    try {
+      session.handle(message);
+      if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
+    } catch (err) {
+      this.log().error({ err: errorMessage(err), kind: message.kind }, 'message handling failed');
+      this.close(CloseReasons.internal, 'internal error');
+      return;
+    }
+    resumption.handled(index);
   }
 
   /** What a fault rule may do to this connection (message-faults.ts). */
@@ -337,22 +355,6 @@ export class Connection implements AttachedConnection {
     }
   }
 
-  /** Hands the message to the session; resumption records it as applied once it is (a barge-in's update waits for that). */
-  private deliver(index: number, message: ClientMessage): void {
-    const session = this.opened?.session;
-    const resumption = this.resumption;
-    if (!session || !resumption) return;
-    try {
-      resumption.apply(index, () => {
-        session.handle(message);
-        if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
-      });
-    } catch (err) {
-      this.log().error({ err: errorMessage(err), kind: message.kind }, 'message handling failed');
-      this.close(CloseReasons.internal, 'internal error');
-    }
-  }
-
   /** Realtime audio goes on to the voice detector and recognizer once the session has counted it. */
   private hear(ri: RealtimeInput): void {
     const voice = this.voice;
@@ -433,35 +435,13 @@ export class Connection implements AttachedConnection {
     return t;
   }
 
-  private logSetup(setup: Setup, bytes: number): void {
-    const log = this.log();
-    if (!log.isLevelEnabled('debug')) return;
-    const resumption = setup.sessionResumption;
-    log.debug(
-      {
-        model: setup.model,
-        modalities: setup.generationConfig?.responseModalities,
-        resumption: resumption === undefined ? 'not asked' : resumption.handle ? 'resume a handle' : 'asked',
-        transparent: resumption?.transparent,
-        compression: setup.contextWindowCompression !== undefined,
-        tools: setup.tools?.length,
-        bytes,
-      },
-      'setup received',
-    );
-  }
-
-  private logUnknownFields(fields: readonly { name: string; at: string }[]): void {
-    for (const f of fields) {
-      const key = `${f.at}.${f.name}`;
-      // Bounded: a client inventing new names must not grow this set without limit.
-      if (this.ctx.unknownFieldsLogged.has(key) || this.ctx.unknownFieldsLogged.size >= 1000) continue;
-      this.ctx.unknownFieldsLogged.add(key);
-      this.log().warn({ field: f.name, at: f.at }, 'unknown field accepted and ignored (strict mode refuses it)');
+  /** The connection's logger, with its session once there is one: made once for each, not per frame. */
+  private log(): Logger {
+    const session = this.opened?.session.id;
+    if (!this.logger || this.loggedSession !== session) {
+      this.logger = this.ctx.log.child({ conn: this.id, session });
+      this.loggedSession = session;
     }
-  }
-
-  private log() {
-    return this.ctx.log.child({ conn: this.id, session: this.opened?.session.id });
+    return this.logger;
   }
 }

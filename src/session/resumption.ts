@@ -2,8 +2,8 @@
  * Session resumption for one connection: the index of the last client message applied, and the
  * rule that a handle leaves only after its checkpoint is durable (DESIGN invariant 2).
  *
- * - Every client message after setup has an index; `apply(index, handle)` runs its handling and
- *   then records the index as applied.
+ * - Every client message after setup has an index; between `handling()` and `handled(index)` the
+ *   session handles it, and then the index is recorded as applied.
  * - A turn that ends inside the handling of a message (a barge-in: the new input cuts the old turn)
  *   does not update at once: the update waits until that message is applied, so the checkpoint and
  *   the index it carries agree.
@@ -48,7 +48,7 @@ export interface ResumptionPorts {
 
 export class Resumption {
   private applied = 0;
-  /** Inside `apply`: a turn that ends now defers its update to the end of the message. */
+  /** Between `handling` and `handled`: a turn that ends then defers its update to the end of the message. */
   private applying = false;
   private due = false;
   private stopped = false;
@@ -66,17 +66,17 @@ export class Resumption {
     this.ports.log.debug({ seq }, 'resumption handle issued');
   }
 
-  /**
-   * Runs the handling of message `index`, then records it as applied. A throw from `handle` goes
-   * to the caller (who closes the connection on it) and the message does not count as applied.
-   */
-  apply(index: number, handle: () => void): void {
+  /** The handling of a client message starts: a turn that ends from now on defers its update to `handled`. */
+  handling(): void {
     this.applying = true;
-    try {
-      handle();
-    } finally {
-      this.applying = false;
-    }
+  }
+
+  /**
+   * Message `index` is applied in full: the index moves, and an update deferred by a barge-in goes
+   * out now. (A message whose handling threw is never `handled`: the connection closes on it.)
+   */
+  handled(index: number): void {
+    this.applying = false;
     this.applied = index;
     if (this.due) {
       this.due = false;

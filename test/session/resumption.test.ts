@@ -77,12 +77,18 @@ async function setUp(transparent = true) {
   return { store, session, sent, closes, durableAtIssue, resumption };
 }
 
+/** Message `index` handled in full (the connection calls the two around session.handle). */
+function applied(resumption: Resumption, index: number): void {
+  resumption.handling();
+  resumption.handled(index);
+}
+
 const updates = (sent: ServerMessage[]) =>
   sent.flatMap((m) => ('sessionResumptionUpdate' in m ? [m.sessionResumptionUpdate] : []));
 
 test('no handle leaves before its commit resolves', async () => {
   const { store, sent, resumption } = await setUp();
-  resumption.apply(1, () => undefined);
+  applied(resumption, 1);
   resumption.turnCompleted();
   await settle();
   assert.equal(store.held.length, 1, 'the commit started');
@@ -108,10 +114,10 @@ test('the handle is issued only once the store has its checkpoint', async () => 
 
 test('the index in the update is the one at the snapshot, not a later one', async () => {
   const { store, sent, resumption } = await setUp();
-  resumption.apply(1, () => undefined);
+  applied(resumption, 1);
   resumption.turnCompleted();
-  resumption.apply(2, () => undefined);
-  resumption.apply(3, () => undefined);
+  applied(resumption, 2);
+  applied(resumption, 3);
   await settle();
   assert.equal(store.held[0]!.request.checkpoint.lastConsumedClientMessageIndex, 1);
   store.held[0]!.release();
@@ -122,12 +128,13 @@ test('the index in the update is the one at the snapshot, not a later one', asyn
 
 test('a turn that ends inside the handling of a message waits until that message is applied', async () => {
   const { store, sent, resumption } = await setUp();
-  resumption.apply(4, () => undefined);
-  resumption.apply(5, () => {
-    // The barge-in: message 5 cuts the open turn, whose turnComplete goes out now.
-    resumption.turnCompleted();
-    assert.equal(store.held.length, 0, 'no commit inside the handling');
-  });
+  applied(resumption, 4);
+  resumption.handling();
+  // The barge-in: message 5 cuts the open turn, whose turnComplete goes out now.
+  resumption.turnCompleted();
+  await settle();
+  assert.equal(store.held.length, 0, 'no commit inside the handling');
+  resumption.handled(5);
   await settle();
   assert.equal(store.held.length, 1);
   assert.equal(store.held[0]!.request.checkpoint.lastConsumedClientMessageIndex, 5);
@@ -138,7 +145,7 @@ test('a turn that ends inside the handling of a message waits until that message
 
 test('not transparent: the update carries no index', async () => {
   const { store, sent, resumption } = await setUp(false);
-  resumption.apply(1, () => undefined);
+  applied(resumption, 1);
   resumption.turnCompleted();
   await settle();
   store.held[0]!.release();
@@ -174,7 +181,7 @@ test('after a failed commit: closed 1011, and later turns send nothing', async (
   store.held[0]!.fail(new Error('disk full'));
   await settle();
   assert.deepEqual(closes, [CloseReasons.internal]);
-  resumption.apply(1, () => undefined);
+  applied(resumption, 1);
   resumption.turnCompleted();
   await settle();
   assert.equal(store.held.length, 1, 'no second commit');
