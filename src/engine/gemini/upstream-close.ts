@@ -3,7 +3,7 @@
  * the upstream's own, when it is one a server can send (PROTOCOL.md §7.2), else the real service's
  * close for an unavailable backend.
  */
-import { errorMessage } from '../../errors.js';
+import { ClosedBeforeSetupError } from '../../client/close-error.js';
 import { CloseReasons } from '../../protocol/close-codes.js';
 
 /**
@@ -18,6 +18,5 @@ export function passThrough(close: { code: number; reason: string }): { code: nu
 
 /** Opening the upstream session failed with `err`: its close before setup when it had one. */
 export function closeForOpenFailure(err: unknown): { code: number; reason: string } {
-  const m = /code (\d+)\): (.*)$/.exec(errorMessage(err));
-  return m ? passThrough({ code: Number(m[1]), reason: m[2]! }) : { ...CloseReasons.unavailable };
+  return err instanceof ClosedBeforeSetupError ? passThrough({ code: err.code, reason: err.reason }) : { ...CloseReasons.unavailable };
 }
