@@ -7,7 +7,7 @@ export { GeminiEngine, type GeminiEngineOptions } from './engine/gemini/gemini-e
 export { sessionHandleStore } from './engine/gemini/session-handle-store.js';
 export { loadScenario, parseScenario, type Scenario } from './engine/scripted/scenario.js';
 export { ManualClock, ScaledClock, systemClock, type Clock } from './session/clock.js';
-export type { Engine, EngineEvent, EngineRequest } from './session/engine.js';
+export type { Engine, EngineEvent, EngineRequest, EngineSession, EngineSessionContext, HeardInput } from './session/engine.js';
 export type { SpeechSynthesizer } from './session/speech.js';
 // The types of createServer's store, speechRecognizer and vad options; the implementations are in
 // relive-gemini/store and relive-gemini/media.

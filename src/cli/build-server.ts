@@ -39,7 +39,7 @@ export async function buildServer(parsed: ServeArgs, logger: Logger): Promise<Bu
   const choice = parsed.engine;
   const gateway =
     choice.kind === 'gemini'
-      ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id), log: logger })
+      ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id), log: logger, clock })
       : undefined;
   const engine = choice.kind === 'openai' ? new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey, log: logger }) : gateway;
   // The OpenAI-compatible server's own speech endpoints, when asked for, replace pocketsphinx and flite.

@@ -4,4 +4,5 @@ export { ResilientSession, type ResilientCallbacks } from './resilient-session.j
 export type { LifecycleEvent, LifecycleListener } from './events.js';
 export type { CloseClass } from './close-classes.js';
 export { classifyClose } from './close-classes.js';
+export { ClosedBeforeSetupError } from './close-error.js';
 export { memoryHandleStore, localStorageHandleStore, type HandleStore, type StoredSession, type TranscriptTurn } from './handle-store.js';

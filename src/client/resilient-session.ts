@@ -15,6 +15,7 @@ import { parseDuration } from '../protocol/duration.js';
 import { Backoff } from './backoff.js';
 import { clientContentMessage, realtimeInputMessage, toolResponseMessage, audioSeconds } from './client-messages.js';
 import { classifyClose, type CloseClass } from './close-classes.js';
+import { ClosedBeforeSetupError } from './close-error.js';
 import { Conversation } from './conversation.js';
 import type { LifecycleEvent } from './events.js';
 import type { HandleStore, StoredSession } from './handle-store.js';
@@ -482,7 +483,7 @@ export class ResilientSession {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const first = this.firstReady;
     this.firstReady = undefined;
-    if (first) first.reject(new Error(`Live connection closed before setup completed (code ${code}): ${reason}`));
+    if (first) first.reject(new ClosedBeforeSetupError(code, reason, `Live connection closed before setup completed (code ${code}): ${reason}`));
     this.emit({ type: 'closed', code, reason, class: cls });
     this.settings.callbacks.onclose?.({ code, reason, class: cls });
   }

@@ -6,6 +6,7 @@
  * Node keeps `ws`, loaded only there so that browser bundles never see it. Frames arrive as
  * parsed JSON.
  */
+import { ClosedBeforeSetupError } from './close-error.js';
 
 /** The standard WebSocket surface this module uses (DOM and Node's undici both have it). */
 interface StandardWebSocket {
@@ -94,7 +95,7 @@ function openStandard(ws: StandardWebSocket, handlers: SocketHandlers): Promise<
       deliver(typeof data === 'string' ? data : decoder.decode(data as ArrayBuffer), handlers);
     });
     ws.addEventListener('close', (e: { code: number; reason: string }) => {
-      if (!opened) reject(new Error(`WebSocket closed before it opened (code ${e.code})`));
+      if (!opened) reject(new ClosedBeforeSetupError(e.code, e.reason, `WebSocket closed before it opened (code ${e.code})`));
       else finish(e.code, e.reason);
     });
     ws.addEventListener('error', () => {

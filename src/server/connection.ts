@@ -336,7 +336,7 @@ export class Connection implements AttachedConnection {
     this.voice = new VoiceInput(session, {
       ...this.ctx.voice,
       transcribeForEngine: this.ctx.engine.needsTranscripts === true,
-      engineTranscribes: this.ctx.engine.hear !== undefined,
+      engineTranscribes: this.ctx.engine.hearsInput === true,
       log: this.ctx.log,
       observeLag: (s) => this.ctx.metrics.ingestLag.observe(s),
     });

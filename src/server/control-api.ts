@@ -241,7 +241,7 @@ async function sessionDetail(ctx: ServerContext, id: string) {
       },
       compressions: s.compressionEvents.map((e) => ({ ...e, at: iso(e.at) })),
       pendingFunctionCalls: s.pendingCallIds,
-      engine: ctx.engine.describe?.(s.id),
+      engine: s.describeEngine(),
       connections: [{ id: c.id, remoteAddress: c.remoteAddress, apiVersion: c.endpoint.apiVersion, openedAt: iso(c.openedAt) }],
     };
   }

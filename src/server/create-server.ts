@@ -218,7 +218,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     // After every connection closed, so that each recording ends with its close line.
     await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording flush failed'));
     if (ownSpeech && speech) await speech.close();
-    ctx.engine.close?.();
+    await ctx.engine.close?.();
     if (options.speechRecognizer === undefined) await ctx.voice.recognizer?.close();
     await store.close();
   }
@@ -322,7 +322,7 @@ function voiceReport(options: ServerOptions, ctx: ServerContext, vadFailure: str
           ? { on: true, detail: 'Silero v5 on onnxruntime-node' }
           : { on: false, detail: vadFailure ?? 'not loaded' };
   let transcription: VoiceFeature;
-  if (ctx.engine.hear) transcription = { on: true, detail: `by the ${ctx.engine.name} engine, which hears the audio` };
+  if (ctx.engine.hearsInput) transcription = { on: true, detail: `by the ${ctx.engine.name} engine, which hears the audio` };
   else if (options.speechRecognizer === false) transcription = { on: false, chosen: true, detail: 'speechRecognizer: false' };
   else if (options.speechRecognizer) transcription = { on: true, detail: options.speechRecognizer.name };
   else {

@@ -7,8 +7,7 @@ import type { SessionConfig } from './config.js';
 import type { ContextTurn } from './context.js';
 
 export interface EngineRequest {
-  /** The session asking: engines that hold state per session (the gateway's upstream) key it on this. */
-  readonly sessionId: string;
+  /** The session's settings when this generation began. */
   readonly config: SessionConfig;
   /** The whole conversation so far, ending with the input this generation answers. */
   readonly history: readonly ContextTurn[];
@@ -37,24 +36,50 @@ export type EngineEvent =
   /** What the model's own speech says (its output transcription): the spoken turn's words in the history. */
   | { readonly type: 'outputTranscript'; readonly text: string };
 
-/** Who is heard, for an engine that hears realtime input itself (`Engine.hear`). */
-export interface Listener {
+/** What a session tells the engine when it opens its EngineSession (`Engine.open`). */
+export interface EngineSessionContext {
+  /**
+   * The relive session. A resumed session opens a new EngineSession with the same id: an engine
+   * that keeps something per session across connections (the gateway's upstream) finds it by this.
+   */
   readonly sessionId: string;
+  /** The session's settings now: a getter, since contextUpdate changes them during the session. */
   readonly config: SessionConfig;
   /**
    * What the engine made of the user's speech, whenever it knows (during the speech or after
    * the turn): the session keeps it as the speech's transcript and sends it as
-   * inputTranscription when asked for. Pieces concatenate as they do on the wire.
+   * inputTranscription when asked for. Pieces concatenate as they do on the wire. For an engine
+   * that hears the input itself (`Engine.hearsInput`).
    */
   transcribed(text: string): void;
 }
 
-/** Realtime input for an engine that hears it itself (`Engine.hear`). */
+/** Realtime input for an engine that hears it itself (`EngineSession.hear`). */
 export type HeardInput =
   | { readonly type: 'audio'; readonly data: string; readonly mimeType: string }
   | { readonly type: 'video'; readonly data: string; readonly mimeType: string }
   /** The user began speaking: relive's voice detector, or the client's activityStart in manual mode. */
   | { readonly type: 'activityStart' };
+
+/**
+ * One session's model: opened when the session is created or resumed (each connection's session
+ * object opens its own), closed when that connection ends. Whatever the engine holds for the
+ * session lives here rather than in maps keyed by session id.
+ */
+export interface EngineSession {
+  /** Streams one generation. Stops promptly when `signal` aborts (barge-in). */
+  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  /**
+   * The user's realtime audio and video as they arrive, and where their speech begins; called
+   * only when the engine says `hearsInput`. relive still decides where turns end; a generation
+   * then answers what was heard.
+   */
+  hear?(input: HeardInput): void;
+  /** The session's connection ended: let go of what is held for it (the session may be resumed later). */
+  close(): void;
+  /** What the engine holds for the session, for the control API (the gateway's upstream state). */
+  describe?(): Record<string, unknown> | undefined;
+}
 
 export interface Engine {
   readonly name: string;
@@ -64,18 +89,14 @@ export interface Engine {
    */
   readonly needsTranscripts?: boolean;
   /**
-   * The engine hears the user's audio and sees their video itself, as it arrives (the gateway
-   * forwards it to a model that listens). relive still decides where turns end; a generation
-   * then answers what was heard. Such an engine reports its own input transcripts
-   * (`listener.transcribed`), so relive runs no speech recognizer for its sessions.
+   * The engine hears the user's audio and sees their video itself (its sessions implement
+   * `hear`), as the gateway does by forwarding them to a model that listens. Such an engine
+   * reports its own input transcripts (`EngineSessionContext.transcribed`) and may speak for
+   * itself, so relive runs no speech recognizer for its sessions and needs no synthesizer for them.
    */
-  hear?(listener: Listener, input: HeardInput): void;
-  /** Streams one generation. Stops promptly when `signal` aborts (barge-in). */
-  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent>;
-  /** The session's connection ended: let go of what is held for it. */
-  release?(sessionId: string): void;
+  readonly hearsInput?: boolean;
+  /** A session begins (created, or resumed on a new connection). */
+  open(context: EngineSessionContext): EngineSession;
   /** The server is closing: let go of everything (the gateway's upstream sessions). */
-  close?(): void;
-  /** What the engine holds for a session, for the control API (the gateway's upstream state). */
-  describe?(sessionId: string): Record<string, unknown> | undefined;
+  close?(): void | Promise<void>;
 }

@@ -8,7 +8,7 @@ import type { CloseSpec } from '../protocol/close-codes.js';
 import { msg, type ServerMessage } from '../protocol/server-messages.js';
 import type { SessionConfig } from './config.js';
 import { base64ByteLength, pcmBytesPerSecond, type ContextPart, type ContextTurn } from './context.js';
-import type { Engine } from './engine.js';
+import type { Engine, EngineSession } from './engine.js';
 import { newFunctionCallId } from './ids.js';
 import { Speaker } from './speaker.js';
 import type { SpeechSynthesizer } from './speech.js';
@@ -41,6 +41,7 @@ export type GenerationOutcome =
   | { kind: 'failed'; close: CloseSpec; detail: string };
 
 export interface GenerationDeps {
+  /** For what the engine can do (`hearsInput`); the generation itself runs on the session's EngineSession. */
   readonly engine: Engine;
   readonly speech: SpeechSynthesizer | undefined;
   readonly audioChunkMs: number;
@@ -61,7 +62,7 @@ export class Generation {
   usage: { promptTokens: number; responseTokens: number } | undefined;
 
   constructor(
-    private readonly sessionId: string,
+    private readonly engineSession: EngineSession,
     private readonly deps: GenerationDeps,
     private readonly config: SessionConfig,
     private readonly history: readonly ContextTurn[],
@@ -124,9 +125,9 @@ export class Generation {
       );
       return this.speaker;
     };
-    if (audio && !this.deps.engine.hear && !this.deps.speech) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
+    if (audio && !this.deps.engine.hearsInput && !this.deps.speech) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
     try {
-      for await (const event of this.deps.engine.generate({ sessionId: this.sessionId, config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
+      for await (const event of this.engineSession.generate({ config: this.config, history: this.history, userTurns: this.userTurns }, signal)) {
         if (signal.aborted) return stopped();
         switch (event.type) {
           case 'text':

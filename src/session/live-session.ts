@@ -17,7 +17,7 @@ import type { SessionConfig } from './config.js';
 import { base64ByteLength, isUserInput, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
 import { Generation, type GenerationDeps, type GenerationOutput, type IssuedCall } from './generation.js';
 import type { SessionId } from './ids.js';
-import type { HeardInput, Listener } from './engine.js';
+import type { EngineSession, HeardInput } from './engine.js';
 
 export interface SessionOutput extends GenerationOutput {
   /** Ends the connection with this close (bad input, a scripted failure). */
@@ -109,7 +109,8 @@ export class LiveSession {
   private awaitingTranscript = false;
   /** The user is speaking: transcripts an engine reports now belong to the turn to come. */
   private speaking = false;
-  private listener: Listener | undefined;
+  /** This session's side of the engine, open from construction until end(). */
+  private readonly engineSession: EngineSession;
   /** The next generation ends after this many content messages (a premature or empty turnComplete). */
   private nextCut: number | undefined;
   private output: SessionOutput | undefined;
@@ -132,6 +133,19 @@ export class LiveSession {
     this.window = new ContextWindow(accountant, deps.preambleTokens);
     this.window.setFixed(config.systemInstruction, config.tools);
     for (const turn of this.history) this.window.appended(turn);
+    const session = this;
+    this.engineSession = deps.engine.open({
+      sessionId: id,
+      get config() {
+        return session.config;
+      },
+      transcribed: (text) => this.engineTranscribed(text),
+    });
+  }
+
+  /** What the engine holds for this session, for the control API. */
+  describeEngine(): Record<string, unknown> | undefined {
+    return this.engineSession.describe?.();
   }
 
   /** Tokens of the prompt now, and the compression settings in force (undefined: compression off). */
@@ -190,7 +204,7 @@ export class LiveSession {
     this.generation?.abort();
     this.generation = undefined;
     this.output = undefined;
-    this.deps.engine.release?.(this.id);
+    this.engineSession.close();
   }
 
   handle(message: ClientMessage): void {
@@ -293,18 +307,7 @@ export class LiveSession {
 
   /** Realtime input for an engine that hears it itself. */
   private hear(input: HeardInput): void {
-    if (!this.deps.engine.hear) return;
-    if (!this.listener) {
-      const session = this;
-      this.listener = {
-        sessionId: this.id,
-        get config() {
-          return session.config;
-        },
-        transcribed: (text) => this.engineTranscribed(text),
-      };
-    }
-    this.deps.engine.hear(this.listener, input);
+    if (this.deps.engine.hearsInput) this.engineSession.hear?.(input);
   }
 
   /**
@@ -499,7 +502,7 @@ export class LiveSession {
         this.recordModel(generation);
       }
     };
-    const generation = new Generation(this.id, this.deps, this.config, this.history, this.userTurns, out, onToolCall, cutAfter);
+    const generation = new Generation(this.engineSession, this.deps, this.config, this.history, this.userTurns, out, onToolCall, cutAfter);
     this.generation = generation;
     void generation.run().then((outcome) => {
       // Settled already: interrupted, or ended by a blocking call.

@@ -176,6 +176,32 @@ describe('an upstream that refuses', () => {
   });
 });
 
+describe('an upstream that closes before setupComplete', () => {
+  // The client library rejects with the close's code and reason as fields (ClosedBeforeSetupError);
+  // the gateway passes that close on to its own client as it is.
+  const cases: [string, Parameters<typeof startServer>[0], string, { code: number; reason: RegExp }][] = [
+    ['1008 for a model it does not serve', { unknownModels: 'reject' }, 'gemini-made-up', { code: 1008, reason: /^models\/gemini-made-up is not found for API version v1beta, or is not supported for bidiGenerateContent/ }],
+    ['1007 for a key not in its allow-list', { apiKeys: ['not-the-gateway-key'] }, MODEL, { code: 1007, reason: /^API key not valid\. Please pass a valid API key\.$/ }],
+  ];
+  for (const [what, upstreamOptions, model, expected] of cases) {
+    test(`${what}: the client of the gateway gets that close`, async () => {
+      const upstream = await startServer({ keepaliveIntervalMs: 0, vad: false, ...upstreamOptions });
+      const gateway = await startServer({ keepaliveIntervalMs: 0, vad: false, engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway' }) });
+      try {
+        const inbox = new Inbox();
+        const session = await sdk(gateway.url).live.connect({ model, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+        session.sendClientContent({ turns: 'hello' });
+        const closed = await inbox.waitClose();
+        assert.equal(closed.code, expected.code);
+        assert.match(closed.reason, expected.reason);
+      } finally {
+        await gateway.close();
+        await upstream.close();
+      }
+    });
+  }
+});
+
 describe('relive --engine gemini (CLI)', () => {
   test('parses the gateway flags and refuses them without the engine', async () => {
     const { parseServeArgs } = await import('../../src/cli/serve-options.js');

@@ -272,7 +272,7 @@ describe('openai engine through relive', () => {
 describe('OpenAIEngine on its own', () => {
   const resolved = resolveConfig({ model: 'models/m', generationConfig: { responseModalities: ['TEXT'], temperature: 0.3 } }, { unknownModels: 'accept', apiVersion: 'v1beta' });
   if (!resolved.ok) throw new Error(resolved.detail);
-  const request = { sessionId: 's', config: resolved.config, history: [{ role: 'user' as const, parts: [{ kind: 'text' as const, text: 'hi' }] }], userTurns: 1 };
+  const request = { config: resolved.config, history: [{ role: 'user' as const, parts: [{ kind: 'text' as const, text: 'hi' }] }], userTurns: 1 };
 
   async function run(engine: OpenAIEngine, signal = new AbortController().signal): Promise<EngineEvent[]> {
     const events: EngineEvent[] = [];

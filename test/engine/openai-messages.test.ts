@@ -214,18 +214,18 @@ describe('openai tools', () => {
 
 describe('openai request body', () => {
   test('streams with usage, omits tools when none are declared, and sends the model asked for', () => {
-    const body = chatRequestBody('llama3.2', { sessionId: 's', config: configOf(), history: [user('hi')], userTurns: 1 }, {});
+    const body = chatRequestBody('llama3.2', { config: configOf(), history: [user('hi')], userTurns: 1 }, {});
     assert.deepEqual(body, { model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
   });
 
   test("the client's generationConfig overrides the engine's temperature and token limit", () => {
     const config = configOf({ generationConfig: { responseModalities: ['TEXT'], temperature: 0.2, maxOutputTokens: 64, topP: 0.9, seed: 7 } });
-    const body = chatRequestBody('m', { sessionId: 's', config, history: [user('hi')], userTurns: 1 }, { temperature: 1, maxTokens: 500 });
+    const body = chatRequestBody('m', { config, history: [user('hi')], userTurns: 1 }, { temperature: 1, maxTokens: 500 });
     assert.equal(body.temperature, 0.2);
     assert.equal(body.max_tokens, 64);
     assert.equal(body.top_p, 0.9);
     assert.equal(body.seed, 7);
-    const defaults = chatRequestBody('m', { sessionId: 's', config: configOf(), history: [user('hi')], userTurns: 1 }, { temperature: 1, maxTokens: 500 });
+    const defaults = chatRequestBody('m', { config: configOf(), history: [user('hi')], userTurns: 1 }, { temperature: 1, maxTokens: 500 });
     assert.equal(defaults.temperature, 1);
     assert.equal(defaults.max_tokens, 500);
   });

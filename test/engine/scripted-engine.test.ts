@@ -16,7 +16,7 @@ const config = resolved.config;
 
 async function run(engine: ScriptedEngine, history: ContextTurn[], signal = new AbortController().signal): Promise<EngineEvent[]> {
   const events: EngineEvent[] = [];
-  for await (const e of engine.generate({ sessionId: 's', config, history, userTurns: history.filter(isUserInput).length }, signal)) events.push(e);
+  for await (const e of engine.generate({ config, history, userTurns: history.filter(isUserInput).length }, signal)) events.push(e);
   return events;
 }
 

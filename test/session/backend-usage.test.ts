@@ -8,11 +8,14 @@ test('usage events of every generation in a turn add up in turnComplete.usageMet
   let call = 0;
   const engine: Engine = {
     name: 'counting',
-    async *generate() {
-      call++;
-      yield { type: 'text', text: `part ${call}` };
-      yield { type: 'usage', promptTokens: 100 * call, responseTokens: 7 };
-    },
+    open: () => ({
+      async *generate() {
+        call++;
+        yield { type: 'text', text: `part ${call}` };
+        yield { type: 'usage', promptTokens: 100 * call, responseTokens: 7 };
+      },
+      close: () => undefined,
+    }),
   };
   const { session, out } = sessionUnderTest(engine);
   session.handle({ kind: 'clientContent', clientContent: { turns: [{ role: 'user', parts: [{ text: 'hi' }] }], turnComplete: true } });

@@ -5,7 +5,7 @@
  * (VAD, speech recognizer, TTS): the model only ever sees and writes text. docs/engines.md.
  */
 import { CloseReasons, truncateCloseReason, type CloseSpec } from '../../protocol/close-codes.js';
-import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
+import type { Engine, EngineEvent, EngineRequest, EngineSession } from '../../session/engine.js';
 import { closeForStatus, closeForStreamError, parseErrorBody } from './errors.js';
 import { chatRequestBody } from './request.js';
 import { readSse } from './sse.js';
@@ -50,6 +50,11 @@ export class OpenAIEngine implements Engine {
 
   get endpoint(): string {
     return this.url;
+  }
+
+  /** Nothing is kept per session: each generation sends the whole conversation (the backend is stateless). */
+  open(): EngineSession {
+    return { generate: (request, signal) => this.generate(request, signal), close: () => undefined };
   }
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {

@@ -5,7 +5,7 @@
  */
 import { sleep, type Clock } from '../../session/clock.js';
 import { isUserInput, textOf, type ContextTurn } from '../../session/context.js';
-import type { Engine, EngineEvent, EngineRequest } from '../../session/engine.js';
+import type { Engine, EngineEvent, EngineRequest, EngineSession } from '../../session/engine.js';
 import { builtinAfterTools, builtinReply } from './builtin-replies.js';
 import { findRule, type UserInput } from './match.js';
 import type { Scenario, Step } from './scenario.js';
@@ -26,6 +26,11 @@ export class ScriptedEngine implements Engine {
   constructor(private readonly options: ScriptedEngineOptions) {
     this.scenario = options.scenario ?? { rules: [], fallback: 'builtin' };
     this.wordsPerChunk = Math.max(1, options.wordsPerChunk ?? 4);
+  }
+
+  /** Nothing is kept per session: every generation reads the history it is given. */
+  open(): EngineSession {
+    return { generate: (request, signal) => this.generate(request, signal), close: () => undefined };
   }
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {
