@@ -5,3 +5,4 @@ export type { LifecycleEvent, LifecycleListener } from './events.js';
 export type { CloseClass } from './close-classes.js';
 export { classifyClose } from './close-classes.js';
 export { memoryHandleStore, localStorageHandleStore, type HandleStore, type StoredSession, type TranscriptTurn } from './handle-store.js';
+export { realClock, type ClientClock, type ClientTimer } from './clock.js';
