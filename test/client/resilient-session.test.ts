@@ -4,13 +4,13 @@ import { describe, test } from 'node:test';
 import { LiveServerMessage, Modality } from '@google/genai';
 import { connectResilient, memoryHandleStore, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
+import { AppView } from '../helpers/app-view.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { CommitRequest } from '../../src/session/store.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
-/** What the app sees: messages and lifecycle events, with waits on both. */
 /** A memory store whose commits take `delayMs` (a slow disk): each handle comes that long after its turnComplete. */
 class SlowCommits extends MemoryStore {
   constructor(private readonly delayMs: number) {
@@ -20,57 +20,6 @@ class SlowCommits extends MemoryStore {
   override async commit(request: CommitRequest): Promise<void> {
     await new Promise((r) => setTimeout(r, this.delayMs));
     return super.commit(request);
-  }
-}
-
-class AppView {
-  readonly messages: LiveServerMessage[] = [];
-  readonly events: LifecycleEvent[] = [];
-  closed: { code: number; reason: string; class: { kind: string; label: string } } | undefined;
-  private wake: (() => void)[] = [];
-  readonly callbacks = {
-    onmessage: (m: LiveServerMessage) => this.push(() => this.messages.push(m)),
-    onevent: (e: LifecycleEvent) => this.push(() => this.events.push(e)),
-    onclose: (e: { code: number; reason: string; class: { kind: string; label: string } }) => this.push(() => (this.closed = e)),
-  };
-
-  private push(f: () => void): void {
-    f();
-    for (const w of this.wake.splice(0)) w();
-  }
-
-  async until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined && found !== false) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake.push(() => resolve(clearTimeout(t)));
-      });
-    }
-  }
-
-  turnCompletes(): number {
-    return this.messages.filter((m) => m.serverContent?.turnComplete).length;
-  }
-
-  /** Waits for turnComplete number n (1-based) and returns the text of the turn it ends. */
-  async turn(n: number): Promise<string> {
-    await this.until(() => this.turnCompletes() >= n, `turnComplete #${n}`);
-    let seen = 0;
-    let text = '';
-    for (const m of this.messages) {
-      if (seen === n - 1) text += m.text ?? '';
-      if (m.serverContent?.turnComplete && ++seen === n) break;
-    }
-    return text;
-  }
-
-  count(type: LifecycleEvent['type']): number {
-    return this.events.filter((e) => e.type === type).length;
   }
 }
 
