@@ -4,8 +4,10 @@ import { describe, test } from 'node:test';
 import { LiveServerMessage, Modality } from '@google/genai';
 import { connectResilient, memoryHandleStore, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
+import { ManualClock } from '../../src/session/clock.js';
 import { AppView } from '../helpers/app-view.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { CommitRequest } from '../../src/session/store.js';
 
@@ -166,11 +168,10 @@ describe('connectResilient', () => {
       await app.until(() => app.closed, 'closed');
       assert.equal(app.turnCompletes(), 2, 'no turn answered twice');
       // Turn 2's own commit is 200 ms behind its turnComplete too.
-      let context = await sessionContext(server, sessionIdOf(app));
-      for (let tries = 0; context.length < 4 && tries < 40; tries++) {
-        await new Promise((r) => setTimeout(r, 50));
-        context = await sessionContext(server, sessionIdOf(app));
-      }
+      const context = await waitFor(async () => {
+        const c = await sessionContext(server, sessionIdOf(app));
+        return c.length >= 4 && c;
+      }, 'turn 2 in the session record');
       assert.deepEqual(
         context.map((t) => `${t.role}: ${t.parts.map((p) => p.text).join('')}`),
         ['user: first', 'model: Reply to first', 'user: second', 'model: Reply to second'],
@@ -186,19 +187,25 @@ describe('connectResilient', () => {
       scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ call: { name: 'lookup', args: { q: 'x' } } }, { text: 'found {{response.answer}}' }] }] }), 'json'),
     });
     const app = new AppView();
+    // The rotation deadline is on this clock: the test moves past it instead of waiting for it.
+    const clock = new ManualClock();
     try {
       const session = await connect(server, app, {
         config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'lookup', description: 'looks up' }] }] },
+        clock,
       });
       session.sendClientContent({ turns: 'look it up' });
       const call = await app.until(() => app.messages.find((m) => m.toolCall), 'the tool call');
       await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '20s' });
       await app.until(() => app.count('rotating') === 1, 'rotating');
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(app.count('connected'), 1, 'no resume while the call is owed: its handle would lose it');
+      // Past the forced-switch deadline (timeLeft less the 2 s margin): the owed call still holds the switch back.
+      await clock.advance(20_000);
       session.sendToolResponse({ functionResponses: [{ id: call.toolCall!.functionCalls![0]!.id!, name: 'lookup', response: { answer: 42 } }] });
       assert.equal(await app.turn(1), 'found 42');
-      await app.until(() => app.count('connected') === 2, 'the switch after the turn');
+      const second = await app.until(() => app.events.filter((e) => e.type === 'connected')[1], 'the switch after the turn');
+      // The marker: the answer to the call came on the first connection, before the second one was made.
+      const turnEnd = app.messages.find((m) => m.serverContent?.turnComplete);
+      assert.ok(app.arrival(turnEnd) < app.arrival(second), 'no resume while the call is owed: its handle would lose it');
       session.close();
     } finally {
       await server.close();

@@ -33,6 +33,11 @@ export class AppView {
     return this.seen.until(find, what, timeoutMs);
   }
 
+  /** Where a message, event or close came among all callbacks (-1: not yet): for order assertions. */
+  arrival(item: LiveServerMessage | LifecycleEvent | Closed | undefined): number {
+    return item === undefined ? -1 : this.seen.items.indexOf(item);
+  }
+
   turnCompletes(): number {
     return this.messages.filter((m) => m.serverContent?.turnComplete).length;
   }
