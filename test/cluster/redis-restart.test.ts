@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { Modality, type LiveServerMessage } from '@google/genai';
+import { Modality } from '@google/genai';
 import { Redis } from 'ioredis';
-import { connectResilient, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
+import { connectResilient, type ResilientSession } from '../../src/client/index.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { startRedisServer, type RedisServer, type RedisServerOptions } from '../helpers/redis-server.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
