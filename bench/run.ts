@@ -21,6 +21,7 @@ import { measureOpenLatency, type OpenResults } from './open-latency.js';
 import { measureResume, type ResumeResults } from './resume.js';
 import { median, summarize } from './stats.js';
 import { kib, ratio, renderTable, us, type Row } from './table.js';
+import { measureTokenCount, type TokenCountResults } from './token-count.js';
 import { measureTurnOverhead, type TurnResults } from './turn-overhead.js';
 
 /** Idle sessions held open at once; RELIVE_BENCH_SESSIONS overrides it (e.g. for a quick look). */
@@ -45,6 +46,7 @@ const COMMIT_RATE = { sessions: [1, 32], windows: 3, windowMs: 1000, warmupMs: 3
 const HANDOVER = { handovers: 50, goAwayEveryMs: 250 };
 const GATEWAY = { warmup: 200, blocks: 10, perBlock: 100 };
 const VOICE = { seconds: 4, chunkMs: 40, limitMs: 20, vadSteps: [25, 50, 100, 150, 200, 300], plainSteps: [250, 500, 1000, 2000] };
+const TOKENS = { warmup: 50, blocks: 20, perBlock: 1000 };
 const WATCHDOG_MS = 9 * 60_000;
 const FD_HEADROOM = 256;
 const REEXEC_FLAG = 'RELIVE_BENCH_FD_RAISED';
@@ -223,6 +225,12 @@ function gatewayRows(g: GatewayResults): Row[] {
     ['gateway: turn → turnComplete, p50', us(gt.p50), us(dt.p50), ratio(gt.p50, dt.p50), goal(gt.p50, dt.p50)],
     ['gateway: turn → turnComplete, p99', us(gt.p99), us(dt.p99), ratio(gt.p99, dt.p99), '—'],
   ];
+}
+
+function tokenRows(t: TokenCountResults): Row[] {
+  const c = median(t.count);
+  const b = median(t.baseline);
+  return [['token count (o200k), one 300-char message, median of blocks', us(c), us(b), ratio(c, b), `< 2 ms ${met(c < 2)}`]];
 }
 
 function errorRow(what: string, err: unknown): Row {
@@ -414,6 +422,18 @@ async function main(): Promise<void> {
     );
   } catch (err) {
     rows.push(errorRow('voice capacity', err));
+  }
+
+  rows.push(null);
+  try {
+    log(`token count: ${TOKENS.blocks} blocks of ${TOKENS.perBlock} 300-character messages…`);
+    rows.push(...tokenRows(measureTokenCount(TOKENS)));
+    notes.push(
+      `token count row: TokenAccountant.part (o200k) on distinct 300-character messages in ${TOKENS.blocks} blocks of ${TOKENS.perBlock}, ` +
+        'against Buffer.byteLength over the same kind of strings (a pass that reads every character), alternating blocks.',
+    );
+  } catch (err) {
+    rows.push(errorRow('token count', err));
   }
 
   console.log(renderTable(['metric', 'relive', 'baseline', 'ratio', 'target'], rows));

@@ -5,6 +5,7 @@
  * persistence happen underneath.
  */
 import type { LiveConnectConfig } from '@google/genai';
+import type { ClientClock } from './clock.js';
 import type { HandleStore } from './handle-store.js';
 import { ResilientSession, type ResilientCallbacks, type ResilientSettings } from './resilient-session.js';
 
@@ -34,6 +35,11 @@ export interface ConnectResilientParameters {
   /** A WebSocket class to use instead of the platform's (or `ws` in Node 20). */
   WebSocket?: ResilientSettings['WebSocket'];
   random?: () => number;
+  /**
+   * Every timer the library runs (backoff, rotation deadline, keepalive, the wait for a closing
+   * socket); default real time. Same shape as relive's session Clock, so a ManualClock fits.
+   */
+  clock?: ClientClock;
 }
 
 const GEMINI_API_HOST = 'generativelanguage.googleapis.com';
@@ -59,6 +65,7 @@ export async function connectResilient(params: ConnectResilientParameters): Prom
     keepalive: { intervalMs: params.keepalive?.intervalMs ?? 15_000, timeoutMs: params.keepalive?.timeoutMs ?? 10_000 },
     WebSocket: params.WebSocket,
     random: params.random ?? Math.random,
+    clock: params.clock,
   });
   await session.start();
   return session;

@@ -6,3 +6,4 @@ export type { CloseClass } from './close-classes.js';
 export { classifyClose } from './close-classes.js';
 export { ClosedBeforeSetupError } from './close-error.js';
 export { memoryHandleStore, localStorageHandleStore, type HandleStore, type StoredSession, type TranscriptTurn } from './handle-store.js';
+export { realClock, type ClientClock, type ClientTimer } from './clock.js';

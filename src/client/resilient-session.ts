@@ -13,6 +13,7 @@
 import { LiveServerMessage, type LiveConnectConfig, type LiveSendClientContentParameters, type LiveSendRealtimeInputParameters, type LiveSendToolResponseParameters } from '@google/genai';
 import { parseDuration } from '../protocol/duration.js';
 import { Backoff } from './backoff.js';
+import { clockDelay, every, realClock, type ClientClock, type ClientTimer } from './clock.js';
 import { clientContentMessage, realtimeInputMessage, toolResponseMessage, audioSeconds } from './client-messages.js';
 import { classifyClose, type CloseClass } from './close-classes.js';
 import { ClosedBeforeSetupError } from './close-error.js';
@@ -52,6 +53,8 @@ export interface ResilientSettings {
   readonly keepalive: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly WebSocket?: Parameters<typeof openSocket>[2];
   readonly random: () => number;
+  /** Every timer the session runs; default real time. */
+  readonly clock?: ClientClock;
 }
 
 type Mode = 'resume' | 'seed' | 'fresh';
@@ -75,7 +78,7 @@ interface Link {
 interface Rotation {
   readonly from: Link;
   readonly presocket: Promise<{ socket: LiveSocket; link: LinkSlot } | undefined>;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly timer: ClientTimer;
   switching: boolean;
 }
 
@@ -106,9 +109,10 @@ export class ResilientSession {
   private attempts = 0;
   private closing = false;
   private finished = false;
-  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the session last lost its ready connection (performance.now()), until the next is ready. */
+  private keepaliveTimer: ClientTimer | undefined;
+  private reconnectTimer: ClientTimer | undefined;
+  private readonly clock: ClientClock;
+  /** When the session last lost its ready connection (clock.now()), until the next is ready. */
   private gapStart: number | undefined;
   /** A stored handle of this model was loaded: the first connection restores (or loses) a session. */
   private readonly startedFromStore: boolean;
@@ -117,6 +121,7 @@ export class ResilientSession {
   readonly stats = { connections: 0, rotations: 0, reconnects: 0, replayed: 0, seeded: 0, fresh: 0 };
 
   constructor(private readonly settings: ResilientSettings) {
+    this.clock = settings.clock ?? realClock;
     this.buffer = new ReplayBuffer(settings.maxReplayAudioSeconds);
     this.backoff = new Backoff({ initialMs: settings.reconnect.initialDelayMs, maxMs: settings.reconnect.maxDelayMs, random: settings.random });
     this.startedFromStore = settings.stored !== undefined && settings.stored.model === settings.model;
@@ -212,6 +217,7 @@ export class ResilientSession {
         },
       },
       this.settings.WebSocket,
+      this.clock,
     );
   }
 
@@ -272,7 +278,7 @@ export class ResilientSession {
     const toReplay = this.buffer.toSendOn(link.id);
     for (const entry of toReplay) this.transmit(link, entry);
     this.stats.replayed += toReplay.length;
-    const gapMs = this.gapStart === undefined ? undefined : performance.now() - this.gapStart;
+    const gapMs = this.gapStart === undefined ? undefined : this.clock.now() - this.gapStart;
     this.gapStart = undefined;
     this.emit({ type: 'connected', connection: link.id, resumed: link.mode === 'resume', ...(gapMs === undefined ? {} : { gapMs }) });
     // The app sees one setupComplete, as with the SDK; later ones are the library's business.
@@ -310,7 +316,7 @@ export class ResilientSession {
     link.markClosed();
     if (link.retired || this.finished) return;
     if (link === this.current) this.current = undefined;
-    if (link.ready) this.gapStart ??= performance.now();
+    if (link.ready) this.gapStart ??= this.clock.now();
     this.stopKeepalive();
     // The connection a rotation was leaving ended first (its deadline): reconnect as after any close.
     this.stopRotation();
@@ -355,10 +361,10 @@ export class ResilientSession {
     // Quota errors wait longer: an immediate retry only meets the same limit.
     const delayMs = this.backoff.next() * (cls.label === 'quota' ? 4 : 1);
     this.emit({ type: 'reconnecting', attempt: this.attempts, delayMs, code, reason, class: cls });
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimer(delayMs, () => {
       this.reconnectTimer = undefined;
       if (!this.finished && !this.closing) void this.connect(mode);
-    }, delayMs);
+    });
   }
 
   private failedToOpen(err: Error): void {
@@ -380,7 +386,7 @@ export class ResilientSession {
     const presocket = this.open(slot)
       .then((socket) => ({ socket, link: slot }))
       .catch(() => undefined);
-    const timer = setTimeout(() => this.forceSwitch(), Math.max(0, timeLeftMs - FORCE_MARGIN_MS));
+    const timer = this.clock.setTimer(Math.max(0, timeLeftMs - FORCE_MARGIN_MS), () => this.forceSwitch());
     this.rotation = { from: link, presocket, timer, switching: false };
     this.emit({ type: 'rotating', connection: link.id, timeLeftMs });
     this.checkBoundary();
@@ -406,15 +412,17 @@ export class ResilientSession {
 
   private async switchOver(rotation: Rotation): Promise<void> {
     rotation.switching = true;
-    clearTimeout(rotation.timer);
+    rotation.timer.cancel();
     const old = rotation.from;
     old.retired = true;
     this.current = undefined;
-    this.gapStart = performance.now();
+    this.gapStart = this.clock.now();
     this.stopKeepalive();
     old.socket.close(1000);
     // The real service rejects a resume while the old connection is open; a dead peer gets 2 s.
-    await Promise.race([old.closed, new Promise((r) => setTimeout(r, 2000))]);
+    const deadPeer = new AbortController();
+    await Promise.race([old.closed, clockDelay(this.clock, 2000, deadPeer.signal)]);
+    deadPeer.abort();
     if (!old.socket.open) old.markClosed();
     const pre = await rotation.presocket;
     if (this.rotation !== rotation || this.finished) {
@@ -435,7 +443,7 @@ export class ResilientSession {
     const rotation = this.rotation;
     if (!rotation || rotation.switching) return;
     this.rotation = undefined;
-    clearTimeout(rotation.timer);
+    rotation.timer.cancel();
     void rotation.presocket.then((pre) => pre?.socket.close(1000));
   }
 
@@ -446,15 +454,15 @@ export class ResilientSession {
     this.stopKeepalive();
     const { intervalMs, timeoutMs } = this.settings.keepalive;
     if (intervalMs <= 0 || !link.socket.ping) return;
-    this.keepaliveTimer = setInterval(() => {
+    this.keepaliveTimer = every(this.clock, intervalMs, () => {
       void link.socket.ping?.(timeoutMs).then((alive) => {
         if (!alive && this.current === link) link.socket.terminate();
       });
-    }, intervalMs);
+    });
   }
 
   private stopKeepalive(): void {
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer?.cancel();
     this.keepaliveTimer = undefined;
   }
 
@@ -480,7 +488,7 @@ export class ResilientSession {
     this.finished = true;
     this.stopKeepalive();
     this.stopRotation();
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer?.cancel();
     const first = this.firstReady;
     this.firstReady = undefined;
     if (first) first.reject(new ClosedBeforeSetupError(code, reason, `Live connection closed before setup completed (code ${code}): ${reason}`));

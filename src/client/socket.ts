@@ -6,6 +6,7 @@
  * Node keeps `ws`, loaded only there so that browser bundles never see it. Frames arrive as
  * parsed JSON.
  */
+import { realClock, type ClientClock } from './clock.js';
 import { ClosedBeforeSetupError } from './close-error.js';
 
 /** The standard WebSocket surface this module uses (DOM and Node's undici both have it). */
@@ -39,11 +40,11 @@ const OPEN = 1;
 const decoder = new TextDecoder();
 
 /** Opens a socket; resolves once it is open, rejects if it cannot be opened (HTTP status in the message). */
-export async function openSocket(url: string, handlers: SocketHandlers, WebSocketImpl?: StandardWebSocketClass): Promise<LiveSocket> {
+export async function openSocket(url: string, handlers: SocketHandlers, WebSocketImpl?: StandardWebSocketClass, clock: ClientClock = realClock): Promise<LiveSocket> {
   const Impl = WebSocketImpl ?? (isNode() ? undefined : (globalThis as { WebSocket?: StandardWebSocketClass }).WebSocket);
   if (Impl) return openStandard(new Impl(url), handlers);
   const { WebSocket: NodeWebSocket } = await import('ws');
-  return openNode(new NodeWebSocket(url, { perMessageDeflate: false }), handlers);
+  return openNode(new NodeWebSocket(url, { perMessageDeflate: false }), handlers, clock);
 }
 
 function isNode(): boolean {
@@ -106,7 +107,7 @@ function openStandard(ws: StandardWebSocket, handlers: SocketHandlers): Promise<
 
 type NodeWs = import('ws').WebSocket;
 
-function openNode(ws: NodeWs, handlers: SocketHandlers): Promise<LiveSocket> {
+function openNode(ws: NodeWs, handlers: SocketHandlers, clock: ClientClock): Promise<LiveSocket> {
   let closed = false;
   let opened = false;
   const finish = (code: number, reason: string): void => {
@@ -130,12 +131,13 @@ function openNode(ws: NodeWs, handlers: SocketHandlers): Promise<LiveSocket> {
     ping: (timeoutMs) =>
       new Promise((resolve) => {
         if (ws.readyState !== OPEN) return resolve(false);
-        const timer = setTimeout(() => {
+        // The pong deadline is on the session's clock, so a test can declare a peer dead without waiting.
+        const timer = clock.setTimer(timeoutMs, () => {
           ws.off('pong', onPong);
           resolve(false);
-        }, timeoutMs);
+        });
         const onPong = (): void => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve(true);
         };
         ws.once('pong', onPong);

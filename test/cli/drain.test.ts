@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Modality } from '@google/genai';
-import { eventually, startBin } from '../helpers/bin.js';
+import { startBin } from '../helpers/bin.js';
+import { waitFor } from '../helpers/wait.js';
 import { Inbox, sdk } from '../helpers/server.js';
 
 test('SIGTERM drains (goAway, close at the deadline, exit 0) and a restarted server resumes the session from SQLite', async () => {
@@ -64,7 +65,7 @@ test('Ctrl-C with a client connected says what the drain waits for; a second one
   assert.equal(goAway.goAway!.timeLeft, '600s');
   const entries = () => relive.lines.map((l) => JSON.parse(l) as { msg: string; level: number; connections?: number; drainAtMostMs?: number });
   // stdout and the socket are read apart: the line may come in after the goAway.
-  await eventually(() => entries().some((e) => e.msg.startsWith('draining 1 connection')));
+  await waitFor(() => entries().some((e) => e.msg.startsWith('draining 1 connection')), 'the draining log line');
   const told = entries().find((e) => e.msg.startsWith('draining 1 connection'))!;
   assert.equal(told.msg, 'draining 1 connection: goAway sent to each, new connections refused; stopping once the clients have left, in at most 600 s — press Ctrl-C again to stop at once');
   assert.equal(told.connections, 1);
@@ -75,7 +76,7 @@ test('Ctrl-C with a client connected says what the drain waits for; a second one
   // Before the drain's deadline, whose close would be 1008: the client got the shutdown's 1001.
   assert.deepEqual(await inbox.waitClose(), { code: 1001, reason: 'Server shutting down.' });
   // 'exit' may come before the last of stdout is read.
-  await eventually(() => entries().at(-1)?.msg === 'stopped');
+  await waitFor(() => entries().at(-1)?.msg === 'stopped', 'the stopped log line');
   const msgs = entries().map((e) => e.msg);
   assert.ok(msgs.indexOf('second signal: closing every connection now') > msgs.indexOf(told.msg));
 });
@@ -88,7 +89,7 @@ test('SIGTERM drains with the same account, naming the signals that stop at once
   relive.child.kill('SIGTERM');
   assert.deepEqual(await inbox.waitClose(), { code: 1008, reason: 'The operation was aborted.' });
   assert.equal(await relive.exited, 0);
-  await eventually(() => relive.lines.some((l) => l.includes('"msg":"stopped"')));
+  await waitFor(() => relive.lines.some((l) => l.includes('"msg":"stopped"')), 'the stopped log line');
   const msgs = relive.lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
   assert.ok(
     msgs.includes('draining 1 connection: goAway sent to each, new connections refused; stopping once the clients have left, in at most 2 s — a second SIGTERM or SIGINT stops at once'),

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { Modality } from '@google/genai';
-import { BIN, eventually, startBin } from '../helpers/bin.js';
+import { BIN, startBin } from '../helpers/bin.js';
+import { waitFor } from '../helpers/wait.js';
 import { HAS_SCRIPT, startBinInPty } from '../helpers/pty.js';
 import { Inbox, sdk } from '../helpers/server.js';
 
@@ -101,7 +102,7 @@ test('RELIVE_LOG_FORMAT=json gives JSON lines on a terminal, and --log-format pr
   assert.ok(json.lines.every(isJson), json.lines.join('\n'));
 
   const pretty = runPiped(['--port', '0', '--store', 'memory', '--log-format', 'pretty']);
-  await eventually(() => pretty.lines().length > 0, 30_000);
+  await waitFor(() => pretty.lines().length > 0, { what: 'pretty output', timeoutMs: 30_000 });
   pretty.child.kill('SIGTERM');
   assert.equal(await pretty.exited, 0);
   const lines = pretty.lines();
@@ -118,7 +119,7 @@ test('without a terminal the lines are JSON; --log-format json forces them too',
     await relive.listening; // resolves only on a JSON line
     relive.child.kill('SIGTERM');
     assert.equal(await relive.exited, 0);
-    await eventually(() => relive.lines.at(-1)?.includes('"msg":"stopped"') === true);
+    await waitFor(() => relive.lines.at(-1)?.includes('"msg":"stopped"') === true, 'the stopped log line');
     assert.ok(relive.lines.length >= 2 && relive.lines.every(isJson), relive.lines.join('\n'));
   }
 });
@@ -154,9 +155,9 @@ async function connectionLife(level: 'debug' | 'trace'): Promise<Entry[]> {
   for (let i = 0; i < 50; i++) session.sendRealtimeInput({ audio: { data: chunk, mimeType: 'audio/pcm;rate=16000' } });
   session.sendRealtimeInput({ audioStreamEnd: true });
   const entries = (): Entry[] => relive.lines.map((l) => JSON.parse(l) as Entry);
-  await eventually(() => entries().some((e) => e.kind === 'realtimeInput.audioStreamEnd'), 10_000);
+  await waitFor(() => entries().some((e) => e.kind === 'realtimeInput.audioStreamEnd'), { what: 'the audioStreamEnd log entry', timeoutMs: 10_000 });
   session.close();
-  await eventually(() => entries().some((e) => e.msg === 'connection closed'), 10_000);
+  await waitFor(() => entries().some((e) => e.msg === 'connection closed'), { what: 'the connection closed log entry', timeoutMs: 10_000 });
   relive.child.kill('SIGTERM');
   assert.equal(await relive.exited, 0);
   return entries();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
 import { parseServeArgs } from '../../src/cli/serve-options.js';
-import { BIN, eventually, startBin } from '../helpers/bin.js';
+import { BIN, startBin } from '../helpers/bin.js';
+import { waitFor } from '../helpers/wait.js';
 import { Inbox, sdk } from '../helpers/server.js';
 
 describe('relive serve', () => {
@@ -25,7 +26,7 @@ describe('relive serve', () => {
     await inbox.waitClose();
     // One structured line per connection event; the server logs the close once its side is done.
     const events = () => bin.lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
-    await eventually(() => events().includes('connection closed'));
+    await waitFor(() => events().includes('connection closed'), 'the connection closed log line');
     for (const e of ['connection opened', 'session started']) assert.ok(events().includes(e), e);
     bin.child.kill('SIGTERM');
     assert.equal(await bin.exited, 0);

@@ -7,7 +7,9 @@ import { connect as tcpConnect, createServer as createTcpServer, type Socket } f
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Modality } from '@google/genai';
-import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
+import { connectResilient } from '../../src/client/index.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { AppView } from '../helpers/app-view.js';
 import { startServer } from '../helpers/server.js';
 
 /** A TCP proxy whose existing connections can be frozen: bytes stop flowing both ways, nothing closes. */
@@ -43,10 +45,11 @@ async function startProxy(targetPort: number) {
 test('a silently dead connection: unanswered pings end it, the session resumes and the message sent into the void is replayed', async () => {
   const relive = await startServer({ keepaliveIntervalMs: 0 });
   const proxy = await startProxy(relive.port);
+  // The client's keepalive and backoff run on this clock: a ping goes out, and its pong is
+  // declared missing, exactly when the test says so.
+  const clock = new ManualClock();
   try {
-    const events: LifecycleEvent[] = [];
-    let turns = 0;
-    let id = '';
+    const app = new AppView();
     const session = await connectResilient({
       model: 'gemini-live-2.5-flash-preview',
       config: { responseModalities: [Modality.TEXT] },
@@ -54,30 +57,31 @@ test('a silently dead connection: unanswered pings end it, the session resumes a
       apiKey: 'dead-tcp',
       keepalive: { intervalMs: 100, timeoutMs: 150 },
       reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+      clock,
       callbacks: {
-        onmessage: (m) => {
-          id ||= m.setupComplete?.sessionId ?? '';
-          if (m.serverContent?.turnComplete) turns++;
+        ...app.callbacks,
+        onevent: (e) => {
+          app.callbacks.onevent(e);
+          // The backoff wait passes at once: what is tested is that a reconnect follows.
+          if (e.type === 'reconnecting') void clock.advance(e.delayMs);
         },
-        onevent: (e) => events.push(e),
       },
     });
-    const until = async (cond: () => boolean, what: string) => {
-      const deadline = Date.now() + 5000;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${what}; ${JSON.stringify(events)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
+    const id = app.messages[0]!.setupComplete!.sessionId!;
     session.sendClientContent({ turns: 'before' });
-    await until(() => turns === 1, 'the first reply');
-    await new Promise((r) => setTimeout(r, 50));
+    await app.turn(1);
+    // The handle that covers the first turn follows its turnComplete.
+    await app.until(() => app.messages.some((m) => m.sessionResumptionUpdate?.newHandle) && session.sessionHandle, 'the handle after the first turn');
     proxy.freezeAll();
     session.sendClientContent({ turns: 'into the void' });
-    await until(() => turns === 2, 'the reply after the reconnect');
-    const reconnecting = events.find((e) => e.type === 'reconnecting');
-    assert.ok(reconnecting?.type === 'reconnecting' && reconnecting.code === 1006, JSON.stringify(events));
-    assert.ok(events.some((e) => e.type === 'stateRestored' && e.via === 'handle' && e.replayed === 1));
+    assert.equal(app.count('reconnecting'), 0, 'nothing notices a frozen connection by itself');
+    await clock.advance(100); // the ping goes out
+    assert.equal(app.count('reconnecting'), 0, 'the pong is not yet overdue');
+    await clock.advance(150); // and is not answered in time: the connection is ended
+    assert.equal(await app.turn(2), 'You said: into the void');
+    const reconnecting = app.events.find((e) => e.type === 'reconnecting');
+    assert.ok(reconnecting?.type === 'reconnecting' && reconnecting.code === 1006, JSON.stringify(app.events));
+    assert.ok(app.events.some((e) => e.type === 'stateRestored' && e.via === 'handle' && e.replayed === 1));
     const detail = (await (await fetch(`${relive.url}/relive/v1/sessions/${id}`)).json()) as { context: { parts: { text?: string }[] }[] };
     assert.deepEqual(detail.context.map((t) => t.parts[0]!.text), ['before', 'You said: before', 'into the void', 'You said: into the void']);
     session.close();

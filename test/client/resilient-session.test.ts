@@ -4,13 +4,15 @@ import { describe, test } from 'node:test';
 import { LiveServerMessage, Modality } from '@google/genai';
 import { connectResilient, memoryHandleStore, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { AppView } from '../helpers/app-view.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { CommitRequest } from '../../src/session/store.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
-/** What the app sees: messages and lifecycle events, with waits on both. */
 /** A memory store whose commits take `delayMs` (a slow disk): each handle comes that long after its turnComplete. */
 class SlowCommits extends MemoryStore {
   constructor(private readonly delayMs: number) {
@@ -20,57 +22,6 @@ class SlowCommits extends MemoryStore {
   override async commit(request: CommitRequest): Promise<void> {
     await new Promise((r) => setTimeout(r, this.delayMs));
     return super.commit(request);
-  }
-}
-
-class AppView {
-  readonly messages: LiveServerMessage[] = [];
-  readonly events: LifecycleEvent[] = [];
-  closed: { code: number; reason: string; class: { kind: string; label: string } } | undefined;
-  private wake: (() => void)[] = [];
-  readonly callbacks = {
-    onmessage: (m: LiveServerMessage) => this.push(() => this.messages.push(m)),
-    onevent: (e: LifecycleEvent) => this.push(() => this.events.push(e)),
-    onclose: (e: { code: number; reason: string; class: { kind: string; label: string } }) => this.push(() => (this.closed = e)),
-  };
-
-  private push(f: () => void): void {
-    f();
-    for (const w of this.wake.splice(0)) w();
-  }
-
-  async until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined && found !== false) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake.push(() => resolve(clearTimeout(t)));
-      });
-    }
-  }
-
-  turnCompletes(): number {
-    return this.messages.filter((m) => m.serverContent?.turnComplete).length;
-  }
-
-  /** Waits for turnComplete number n (1-based) and returns the text of the turn it ends. */
-  async turn(n: number): Promise<string> {
-    await this.until(() => this.turnCompletes() >= n, `turnComplete #${n}`);
-    let seen = 0;
-    let text = '';
-    for (const m of this.messages) {
-      if (seen === n - 1) text += m.text ?? '';
-      if (m.serverContent?.turnComplete && ++seen === n) break;
-    }
-    return text;
-  }
-
-  count(type: LifecycleEvent['type']): number {
-    return this.events.filter((e) => e.type === type).length;
   }
 }
 
@@ -217,11 +168,10 @@ describe('connectResilient', () => {
       await app.until(() => app.closed, 'closed');
       assert.equal(app.turnCompletes(), 2, 'no turn answered twice');
       // Turn 2's own commit is 200 ms behind its turnComplete too.
-      let context = await sessionContext(server, sessionIdOf(app));
-      for (let tries = 0; context.length < 4 && tries < 40; tries++) {
-        await new Promise((r) => setTimeout(r, 50));
-        context = await sessionContext(server, sessionIdOf(app));
-      }
+      const context = await waitFor(async () => {
+        const c = await sessionContext(server, sessionIdOf(app));
+        return c.length >= 4 && c;
+      }, 'turn 2 in the session record');
       assert.deepEqual(
         context.map((t) => `${t.role}: ${t.parts.map((p) => p.text).join('')}`),
         ['user: first', 'model: Reply to first', 'user: second', 'model: Reply to second'],
@@ -237,19 +187,25 @@ describe('connectResilient', () => {
       scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ call: { name: 'lookup', args: { q: 'x' } } }, { text: 'found {{response.answer}}' }] }] }), 'json'),
     });
     const app = new AppView();
+    // The rotation deadline is on this clock: the test moves past it instead of waiting for it.
+    const clock = new ManualClock();
     try {
       const session = await connect(server, app, {
         config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'lookup', description: 'looks up' }] }] },
+        clock,
       });
       session.sendClientContent({ turns: 'look it up' });
       const call = await app.until(() => app.messages.find((m) => m.toolCall), 'the tool call');
       await post(`${server.url}/relive/v1/sessions/${sessionIdOf(app)}:goAway`, { timeLeft: '20s' });
       await app.until(() => app.count('rotating') === 1, 'rotating');
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(app.count('connected'), 1, 'no resume while the call is owed: its handle would lose it');
+      // Past the forced-switch deadline (timeLeft less the 2 s margin): the owed call still holds the switch back.
+      await clock.advance(20_000);
       session.sendToolResponse({ functionResponses: [{ id: call.toolCall!.functionCalls![0]!.id!, name: 'lookup', response: { answer: 42 } }] });
       assert.equal(await app.turn(1), 'found 42');
-      await app.until(() => app.count('connected') === 2, 'the switch after the turn');
+      const second = await app.until(() => app.events.filter((e) => e.type === 'connected')[1], 'the switch after the turn');
+      // The marker: the answer to the call came on the first connection, before the second one was made.
+      const turnEnd = app.messages.find((m) => m.serverContent?.turnComplete);
+      assert.ok(app.arrival(turnEnd) < app.arrival(second), 'no resume while the call is owed: its handle would lose it');
       session.close();
     } finally {
       await server.close();

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { Modality, TurnCoverage, type LiveServerMessage } from '@google/genai';
 import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
 import { startServer } from '../helpers/server.js';
+import { Changes, waitFor } from '../helpers/wait.js';
 
 const ROTATIONS = 1000;
 const DROPS = 100;
@@ -22,7 +23,7 @@ test(`${ROTATIONS} goAway rotations and ${DROPS} drops under continuous audio: n
     let sessionId = '';
     const gaps: number[] = [];
     const events: LifecycleEvent[] = [];
-    let wake: (() => void) | undefined;
+    const changes = new Changes();
     const session = await connectResilient({
       model: 'gemini-live-2.5-flash-preview',
       // The audio is silence: with turnCoverage ALL_INPUT every second of it belongs in the record.
@@ -34,25 +35,17 @@ test(`${ROTATIONS} goAway rotations and ${DROPS} drops under continuous audio: n
         onmessage: (m: LiveServerMessage) => {
           if (m.setupComplete) sessionId = m.setupComplete.sessionId!;
           if (m.serverContent?.turnComplete) turnCompletes++;
-          wake?.();
+          changes.notify();
         },
         onevent: (e) => {
           events.push(e);
           if (e.type === 'connected' && e.gapMs !== undefined) gaps.push(e.gapMs);
-          wake?.();
+          changes.notify();
         },
       },
     });
-    const until = async (cond: () => boolean, what: string): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${what}; last events ${JSON.stringify(events.slice(-4))}`);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 50);
-          wake = () => resolve(clearTimeout(t));
-        });
-      }
-    };
+    const until = (cond: () => boolean, what: string): Promise<boolean> =>
+      waitFor(cond, { what, timeoutMs: 10_000, on: changes, stepMs: 50, detail: () => `last events ${JSON.stringify(events.slice(-4))}` });
 
     let chunks = 0;
     const pump = setInterval(() => {

@@ -12,6 +12,7 @@ import { parseTakeoverRequest } from '../../src/cluster/messages.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { sharedRedisUrl } from '../helpers/shared-redis.js';
 import { needs } from '../helpers/system-packages.js';
+import { waitFor } from '../helpers/wait.js';
 
 const redisUrl = (): Promise<string> => sharedRedisUrl();
 
@@ -59,8 +60,7 @@ describe('ClusterNode', needs('redis-server'), () => {
     const ttl = await admin.pttl('relive:node:n1');
     assert.ok(ttl > 0 && ttl <= 1_000, `ttl ${ttl}`);
     node.setUrl('http://127.0.0.1:1234');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal((JSON.parse((await admin.get('relive:node:n1'))!) as { url: string }).url, 'http://127.0.0.1:1234');
+    await waitFor(async () => (JSON.parse((await admin.get('relive:node:n1'))!) as { url: string }).url === 'http://127.0.0.1:1234', 'the new url in the presence');
     await node.close();
     assert.equal(await admin.exists('relive:node:n1'), 0);
   });

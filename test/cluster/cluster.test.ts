@@ -14,6 +14,7 @@ import { startBin } from '../helpers/bin.js';
 import { sharedRedisUrl } from '../helpers/shared-redis.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
 import { needs } from '../helpers/system-packages.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
@@ -82,13 +83,6 @@ async function contextOf(url: string, id: string): Promise<string[]> {
   return detail.context.map((t) => `${t.role}: ${t.parts.map((p) => p.text ?? '').join('')}`);
 }
 
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A new session in the store, attached to a connection of node `holder` (written as that node would). */
 async function createHeld(store: RedisStore, id: string, holder: string): Promise<void> {
@@ -141,7 +135,7 @@ describe('takeover across nodes', needs('redis-server'), () => {
       assert.equal((await store.get(old.id!))?.holder, 'node-b');
       fresh.session.close();
       await fresh.inbox.waitClose();
-      await eventually(async () => (await store.get(old.id!))?.holder === undefined, 'the holder cleared at detach');
+      await waitFor(async () => (await store.get(old.id!))?.holder === undefined, 'the holder cleared at detach');
     } finally {
       await store.close();
     }
@@ -237,7 +231,7 @@ describe('dead nodes’ sessions', needs('redis-server'), () => {
       await new Promise((r) => setTimeout(r, 1_000));
       assert.equal((await store.get('s2'))?.holder, 'blinking', 'back before the TTL: never released');
       await admin.del('relive:node:blinking');
-      await eventually(async () => (await store.get('s2'))?.lastDetachedAt !== undefined, 'released once missing for a whole TTL');
+      await waitFor(async () => (await store.get('s2'))?.lastDetachedAt !== undefined, 'released once missing for a whole TTL');
     } finally {
       await store.close();
     }
@@ -249,7 +243,7 @@ describe('dead nodes’ sessions', needs('redis-server'), () => {
     try {
       await admin.set('relive:node:dying', '{}', 'PX', 300);
       await createHeld(store, 's1', 'dying');
-      await eventually(async () => (await store.get('s1'))?.lastDetachedAt !== undefined, 'released after the presence expired');
+      await waitFor(async () => (await store.get('s1'))?.lastDetachedAt !== undefined, 'released after the presence expired');
     } finally {
       await store.close();
     }
@@ -267,7 +261,7 @@ describe('TTL in Redis', needs('redis-server'), () => {
     c.session.close();
     await c.inbox.waitClose();
     const keys = ['session', 'turns', 'checkpoints', 'turncounts'].map((k) => `relive:{${c.id}}:${k}`);
-    await eventually(async () => (await admin.pttl(keys[0]!)) > 0, 'the TTL after detach');
+    await waitFor(async () => (await admin.pttl(keys[0]!)) > 0, 'the TTL after detach');
     for (const key of keys) {
       const ttl = await admin.pttl(key);
       assert.ok(ttl > 60_000 && ttl <= 60_000 + 10 * 60_000, `${key}: ${ttl}`);
@@ -296,7 +290,7 @@ describe('the control API and metrics see the whole cluster', needs('redis-serve
       onB.find((s) => s.id === c.id),
       { ...onB.find((s) => s.id === c.id), status: 'attached', connected: true, node: 'node-a' },
     );
-    await eventually(
+    await waitFor(
       async () => (await getJson<{ sessions: SessionSummary[] }>(`${b.url}/relive/v1/sessions`)).sessions.find((s) => s.id === closed.id)?.node === null,
       'a detached session has node null',
     );
@@ -324,7 +318,7 @@ describe('the control API and metrics see the whole cluster', needs('redis-serve
     assert.equal(closing.status, 200);
     assert.deepEqual(await c.inbox.waitClose(), { code: 1011, reason: 'Internal error occurred.' });
     // Detached now: nobody holds it, nothing to act on.
-    await eventually(async () => (await getJson<SessionSummary>(`${b.url}/relive/v1/sessions/${c.id}`)).node === null, 'detached');
+    await waitFor(async () => (await getJson<SessionSummary>(`${b.url}/relive/v1/sessions/${c.id}`)).node === null, 'detached');
     const again = await fetch(`${b.url}/relive/v1/sessions/${c.id}:goAway`, { method: 'POST', body: '{}' });
     assert.equal(again.status, 409);
   });
@@ -335,7 +329,7 @@ describe('the control API and metrics see the whole cluster', needs('redis-serve
     const c = await connect(a.url);
     await turn(c, 'hi');
     type Node = { id: string; url: string | null; liveSessions: number; self: boolean };
-    await eventually(async () => {
+    await waitFor(async () => {
       const nodes = (await getJson<{ nodes: Node[] }>(`${b.url}/relive/v1/nodes`)).nodes;
       return nodes.find((n) => n.id === 'node-a')?.liveSessions === 1;
     }, 'A’s heartbeat counts its session');
@@ -359,7 +353,7 @@ describe('the control API and metrics see the whole cluster', needs('redis-serve
     const b = await node('node-b');
     const c = await connect(a.url);
     await turn(c, 'hi');
-    await eventually(async () => (await (await fetch(`${b.url}/metrics`)).text()).includes('relive_cluster_sessions_live{node="node-a"} 1'), 'A’s session seen from B');
+    await waitFor(async () => (await (await fetch(`${b.url}/metrics`)).text()).includes('relive_cluster_sessions_live{node="node-a"} 1'), 'A’s session seen from B');
     const text = await (await fetch(`${b.url}/metrics`)).text();
     assert.match(text, /^relive_cluster_nodes 2$/m);
     assert.match(text, /^relive_cluster_sessions_live\{node="node-b"\} 0$/m);

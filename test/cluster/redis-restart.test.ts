@@ -9,13 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { Modality, type LiveServerMessage } from '@google/genai';
+import { Modality } from '@google/genai';
 import { Redis } from 'ioredis';
-import { connectResilient, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
+import { connectResilient, type ResilientSession } from '../../src/client/index.js';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { startRedisServer, type RedisServer, type RedisServerOptions } from '../helpers/redis-server.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
+import { AppView as BaseAppView } from '../helpers/app-view.js';
 import { needs } from '../helpers/system-packages.js';
+import { retry } from '../helpers/wait.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 
@@ -43,32 +45,9 @@ async function relive(redis: RedisServer, commandTimeoutMs?: number): Promise<Te
 }
 
 /** What the app sees through relive-gemini/client: messages and lifecycle events, with a wait on both. */
-class AppView {
-  readonly messages: LiveServerMessage[] = [];
-  readonly events: LifecycleEvent[] = [];
-  private wake: (() => void)[] = [];
-  readonly callbacks = {
-    onmessage: (m: LiveServerMessage) => this.push(() => this.messages.push(m)),
-    onevent: (e: LifecycleEvent) => this.push(() => this.events.push(e)),
-  };
-
-  private push(f: () => void): void {
-    f();
-    for (const w of this.wake.splice(0)) w();
-  }
-
-  async until<T>(find: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = find();
-      if (found !== undefined && found !== false) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.events.slice(-6))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake.push(() => resolve(clearTimeout(t)));
-      });
-    }
+class AppView extends BaseAppView {
+  constructor() {
+    super(20_000);
   }
 
   /** Index of the first message after `from` that is the turnComplete of the reply to `text`. */
@@ -180,7 +159,7 @@ describe('a Redis restart under a running relive', needs('redis-server'), () => 
     // And it is what a Redis crash now would keep: kill, restart, read again.
     await redis.kill();
     await redis.restart();
-    const afterCrash = await eventually(() => context(server, id));
+    const afterCrash = await retry(() => context(server, id), { what: 'the context after the crash', timeoutMs: 10_000 });
     assert.deepEqual(afterCrash, stored);
   });
 
@@ -221,7 +200,7 @@ describe('a Redis restart under a running relive', needs('redis-server'), () => 
     assert.equal(stored[2], 'user: what did I ask you to remember?');
     // The node wrote its handle secret back, so nodes that join later agree with it.
     assert.ok(secret, 'the secret was in Redis');
-    await eventually(async () => assert.equal(await admin.hget('relive:meta', 'handleSecret'), secret));
+    await retry(async () => assert.equal(await admin.hget('relive:meta', 'handleSecret'), secret), { what: 'the handle secret written back', timeoutMs: 10_000 });
     // And it keeps serving new sessions.
     const inbox = new Inbox();
     const fresh = await sdk(server.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
@@ -263,13 +242,13 @@ describe('a Redis restart under a running relive', needs('redis-server'), () => 
     }
 
     await redis.restart();
-    const resumed = await eventually(async () => {
+    const resumed = await retry(async () => {
       const inbox = new Inbox();
       const s = await sdk(server.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: { handle } }, callbacks: inbox.callbacks });
       await inbox.waitFor((m) => m.setupComplete !== undefined || false, 0, 2_000).catch(() => undefined);
       if (inbox.closed) throw new Error(`closed ${inbox.closed.code}`);
       return { s, inbox };
-    });
+    }, { what: 'a resume once Redis is back', timeoutMs: 10_000 });
     resumed.s.sendClientContent({ turns: 'back again' });
     await resumed.inbox.turnComplete();
     resumed.s.close();
@@ -292,9 +271,10 @@ describe('a Redis restart under a running relive', needs('redis-server'), () => 
       redis.thaw();
     }
     const inbox = new Inbox();
-    const s = await eventually(() =>
-      sdk(server.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks }),
-    );
+    const s = await retry(() => sdk(server.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks }), {
+      what: 'a connect once Redis answers again',
+      timeoutMs: 10_000,
+    });
     await inbox.waitFor((m) => m.setupComplete !== undefined);
     s.sendClientContent({ turns: 'awake' });
     await inbox.turnComplete();
@@ -302,15 +282,3 @@ describe('a Redis restart under a running relive', needs('redis-server'), () => 
   });
 });
 
-/** Retries `f` until it resolves (10 s at most). */
-async function eventually<T>(f: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await f();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
-}

@@ -19,6 +19,7 @@ import { startBin } from '../helpers/bin.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { needs } from '../helpers/system-packages.js';
 import { startTcpBalancer, type TcpBalancer } from '../helpers/tcp-balancer.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 const SESSIONS = 9;
@@ -66,11 +67,7 @@ async function converse(client: Client, n: number, label = 'session'): Promise<v
     const text = `${label} ${n} turn ${t}`;
     client.sent.push(text);
     client.session.sendClientContent({ turns: text });
-    const deadline = Date.now() + 20_000;
-    while (client.completed === before) {
-      if (Date.now() > deadline) throw new Error(`session ${n}: no reply to turn ${t}; events ${JSON.stringify(client.events)}`);
-      await sleep(5);
-    }
+    await waitFor(() => client.completed !== before, { what: `session ${n}: the reply to turn ${t}`, timeoutMs: 20_000, detail: () => `events ${JSON.stringify(client.events)}` });
   }
 }
 

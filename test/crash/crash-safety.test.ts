@@ -25,6 +25,7 @@ import { startBin } from '../helpers/bin.js';
 import { RawClient, TEXT_SETUP } from '../helpers/raw-client.js';
 import { Inbox, sdk } from '../helpers/server.js';
 import { prng } from '../helpers/prng.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 /** Sessions driven with the official SDK, and with raw transparent-mode clients. */
@@ -51,14 +52,12 @@ function expectedContext(session: string): string[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `check` holds; false if `timeoutMs` passed first. */
-async function until(check: () => boolean, timeoutMs: number, stepMs = 2): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await sleep(stepMs);
-  }
-  return true;
+/** Polls until `check` holds; false if `timeoutMs` passed first (the caller decides what a miss means). */
+function until(check: () => boolean, timeoutMs: number, stepMs = 2): Promise<boolean> {
+  return waitFor(check, { what: 'a crash point', timeoutMs, stepMs }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
-import { eventually, startBin } from '../helpers/bin.js';
+import { startBin } from '../helpers/bin.js';
+import { waitFor } from '../helpers/wait.js';
 import { Inbox, sdk } from '../helpers/server.js';
 
 /** A port nothing listens on: bound, then released. */
@@ -49,7 +50,7 @@ describe('gateway with an unreachable upstream', () => {
     assert.deepEqual(opened.close, { code: 1011, reason: 'The service is currently unavailable.' });
 
     // The start-up check runs alongside, not before listening: its line comes when it has its answer.
-    await eventually(() => logs().some((l) => l.msg.includes('cannot be reached'))).catch(() => undefined);
+    await waitFor(() => logs().some((l) => l.msg.includes('cannot be reached')), 'the unreachable log line').catch(() => undefined);
     const probe = logs().find((l) => l.msg.includes('cannot be reached'));
     assert.ok(probe, `no start-up line about the upstream:\n${bin.lines.join('\n')}`);
     assert.ok(probe.level >= 40);

@@ -186,11 +186,10 @@ describe('gemini engine (gateway) with voice', () => {
     });
     session.sendClientContent({ turns: 'tell me a story' });
     await inbox.waitFor((m) => m.serverContent?.modelTurn?.parts?.[0]?.inlineData !== undefined);
-    const started = Date.now();
-    const speaking = stream((data) => session.sendRealtimeInput({ audio: { data, mimeType: 'audio/pcm;rate=16000' } }), concat(sentence, silence(1200)), 10);
+    let spoken = false;
+    const speaking = stream((data) => session.sendRealtimeInput({ audio: { data, mimeType: 'audio/pcm;rate=16000' } }), concat(sentence, silence(1200)), 10).then(() => (spoken = true));
     await inbox.waitFor((m) => m.serverContent?.interrupted === true);
-    const bargeInMs = Date.now() - started;
-    assert.ok(bargeInMs < 1000, `interrupted ${bargeInMs} ms after speech began`);
+    assert.equal(spoken, false, 'interrupted while the speech was still being sent, not after it');
     await speaking;
     const cut = inbox.messages.findIndex((m) => m.serverContent?.interrupted);
     await inbox.turnComplete(cut + 2);

@@ -10,6 +10,7 @@ import { Modality } from '@google/genai';
 import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
 import { Inbox, sdk, startServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,11 +123,7 @@ describe('gemini engine (gateway)', () => {
       await inbox.turnComplete();
       await fetch(`${upstream.url}/relive/v1/faults`, { method: 'POST', body: JSON.stringify({ count: 1, action: { type: 'refuseResume' } }) });
       // The upstream connection's 1.5 s lifetime runs out; its resume is refused.
-      const deadline = Date.now() + 5000;
-      while ((await detail(gateway.url, id)).engine?.upstream.lastRestore !== 'transcript') {
-        assert.ok(Date.now() < deadline, JSON.stringify((await detail(gateway.url, id)).engine));
-        await sleep(100);
-      }
+      await waitFor(async () => (await detail(gateway.url, id)).engine?.upstream.lastRestore === 'transcript', { what: 'the restore from the transcript', stepMs: 100 });
       const from = inbox.messages.length;
       session.sendClientContent({ turns: 'what is my name' });
       await inbox.turnComplete(from);

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
 import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { eventually } from '../helpers/bin.js';
+import { waitFor } from '../helpers/wait.js';
 import { Inbox, sdk, startServer } from '../helpers/server.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
@@ -34,7 +34,7 @@ describe('gateway grace period on the injected clock', () => {
       session.close();
       await inbox.waitClose();
       // The gateway's side of the close: its session object lets go, and the grace timer is set.
-      await eventually(() => clock.pending === 1);
+      await waitFor(() => clock.pending === 1, 'the grace timer is set');
 
       await clock.advance(GRACE_MS - 1);
       assert.equal(clock.pending, 1, 'the grace timer has not fired');
@@ -42,7 +42,7 @@ describe('gateway grace period on the injected clock', () => {
 
       await clock.advance(1);
       assert.equal(clock.pending, 0);
-      await eventually(() => upstream.server.connections === 0);
+      await waitFor(() => upstream.server.connections === 0, 'the upstream connection closed');
     } finally {
       await gateway.close();
       await upstream.close();
@@ -65,7 +65,7 @@ describe('gateway grace period on the injected clock', () => {
       const handle = (await first.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 2)).sessionResumptionUpdate!.newHandle!;
       a.close();
       await first.waitClose();
-      await eventually(() => clock.pending === 1);
+      await waitFor(() => clock.pending === 1, 'the grace timer is set');
       await clock.advance(GRACE_MS - 1);
 
       const second = new Inbox();

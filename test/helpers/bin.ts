@@ -35,12 +35,3 @@ const running = new Set<ReturnType<typeof spawn>>();
 after(() => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { Collector } from './collector.js';
+import { waitFor } from './wait.js';
 
 export const MODEL = 'models/gemini-live-2.5-flash-preview';
 
@@ -47,29 +49,31 @@ export class RawClient {
   /** Every frame the server sent, undecoded. */
   readonly frames: RawFrame[] = [];
   /** The frames decoded as JSON (a frame that is not JSON is recorded as `{ __notJson: text }`). */
-  readonly messages: ServerMessage[] = [];
+  readonly inbox = new Collector<ServerMessage>();
   closed: CloseInfo | undefined;
   /** Errors the client socket reported (EPIPE/ECONNRESET while the server closes are expected). */
   readonly errors: Error[] = [];
-  private readonly messageWaiters: (() => void)[] = [];
-  private readonly closeWaiters: ((c: CloseInfo) => void)[] = [];
+
+  get messages(): readonly ServerMessage[] {
+    return this.inbox.items;
+  }
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       this.frames.push({ data: buf, isBinary });
       const text = buf.toString('utf8');
+      let message: ServerMessage;
       try {
-        this.messages.push(JSON.parse(text) as ServerMessage);
+        message = JSON.parse(text) as ServerMessage;
       } catch {
-        this.messages.push({ __notJson: text });
+        message = { __notJson: text };
       }
-      for (const w of this.messageWaiters.splice(0)) w();
+      this.inbox.push(message);
     });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString('utf8') };
-      for (const w of this.closeWaiters.splice(0)) w(this.closed);
-      for (const w of this.messageWaiters.splice(0)) w();
+      this.inbox.end(`socket closed (${code} ${JSON.stringify(this.closed.reason)})`);
     });
     ws.on('error', (err) => this.errors.push(err));
   }
@@ -120,26 +124,8 @@ export class RawClient {
   }
 
   /** Resolves with the first message (received or future) at index ≥ `from` that matches. */
-  async waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 3000, from = 0): Promise<ServerMessage> {
-    const deadline = Date.now() + timeoutMs;
-    let checked = from;
-    for (;;) {
-      for (; checked < this.messages.length; checked++) {
-        if (pred(this.messages[checked]!)) return this.messages[checked]!;
-      }
-      if (this.closed) {
-        throw new Error(`socket closed (${this.closed.code} ${JSON.stringify(this.closed.reason)}) while waiting for a message`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for a message; got ${JSON.stringify(this.messages.slice(from))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.messageWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 3000, from = 0): Promise<ServerMessage> {
+    return this.inbox.next(pred, { what: 'a message', from, timeoutMs });
   }
 
   /**
@@ -164,14 +150,7 @@ export class RawClient {
 
   /** Resolves with the close code and reason the client saw; rejects after `timeoutMs`. */
   waitClose(timeoutMs = 3000): Promise<CloseInfo> {
-    if (this.closed) return Promise.resolve(this.closed);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for the server to close the socket')), timeoutMs);
-      this.closeWaiters.push((c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    return waitFor(() => this.closed, { what: 'the server to close the socket', timeoutMs, on: this.inbox.changes });
   }
 
   /** Resolves true if the socket is still open after `ms` (it did not get closed meanwhile). */
@@ -263,14 +242,5 @@ export class Witness {
 
   dispose(): Promise<void> {
     return this.client.dispose();
-  }
-}
-
-/** Polls `check` until it holds; throws with `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -2,6 +2,8 @@
 import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
 import { createServer, type ReliveServer } from '../../src/server/create-server.js';
 import type { ServerOptions } from '../../src/server/options.js';
+import { Collector } from './collector.js';
+import { waitFor } from './wait.js';
 
 export interface TestServer {
   server: ReliveServer;
@@ -21,51 +23,27 @@ export function sdk(url: string, apiVersion = 'v1beta', apiKey = 'test-key'): Go
   return new GoogleGenAI({ apiKey, httpOptions: { baseUrl: url, apiVersion } });
 }
 
-/** Collects a live session's messages and lets a test wait for the one it expects. */
+/** Collects a live session's messages (through the SDK's callbacks) and lets a test wait for the one it expects. */
 export class Inbox {
-  readonly messages: LiveServerMessage[] = [];
+  private readonly collected = new Collector<LiveServerMessage>();
   closed: { code: number; reason: string } | undefined;
-  private waiters: { pred: (m: LiveServerMessage) => boolean; resolve: (m: LiveServerMessage) => void; reject: (e: Error) => void; from: number }[] = [];
-  private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
 
   readonly callbacks = {
-    onmessage: (m: LiveServerMessage) => {
-      this.messages.push(m);
-      for (const w of [...this.waiters]) {
-        if (w.pred(m)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
-      }
-    },
+    onmessage: (m: LiveServerMessage) => this.collected.push(m),
     onclose: (e: { code: number; reason: string }) => {
       this.closed = { code: e.code, reason: e.reason };
-      for (const w of this.waiters) w.reject(new Error(`closed ${e.code} ${e.reason} while waiting`));
-      this.waiters = [];
-      for (const c of this.closeWaiters) c({ code: e.code, reason: e.reason });
+      this.collected.end(`closed ${e.code} ${e.reason}`);
     },
     onerror: () => undefined,
   };
 
+  get messages(): readonly LiveServerMessage[] {
+    return this.collected.items;
+  }
+
   /** Resolves with the first message (already received or future) after index `from` that matches. */
   waitFor(pred: (m: LiveServerMessage) => boolean, from = 0, timeoutMs = 10_000): Promise<LiveServerMessage> {
-    const found = this.messages.slice(from).find(pred);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for a message')), timeoutMs);
-      this.waiters.push({
-        pred,
-        from,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
+    return this.collected.next(pred, { what: 'a message', from, timeoutMs });
   }
 
   turnComplete(from = 0): Promise<LiveServerMessage> {
@@ -73,14 +51,7 @@ export class Inbox {
   }
 
   waitClose(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
-    if (this.closed) return Promise.resolve(this.closed);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for close')), timeoutMs);
-      this.closeWaiters.push((c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    return waitFor(() => this.closed, { what: 'close', timeoutMs, on: this.collected.changes });
   }
 
   /** Text of modelTurn parts received after index `from`. */

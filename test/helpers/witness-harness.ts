@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { eventually, RawClient, TEXT_SETUP, Witness, type CloseInfo, type OpenOptions } from './raw-client.js';
+import { RawClient, TEXT_SETUP, Witness, type CloseInfo, type OpenOptions } from './raw-client.js';
+import { waitFor } from './wait.js';
 import { startServer, type TestServer } from './server.js';
 
 export interface Harness {
@@ -37,7 +38,7 @@ export async function assertClosedWith(client: RawClient, expected: CloseInfo): 
 export async function assertServerHealthy(h: Harness): Promise<void> {
   await h.witness.assertUndisturbed();
   // Only the witness is live once the bad connection is gone.
-  await eventually(() => h.srv.server.registry.liveCount === 1, 'only the witness session is live');
+  await waitFor(() => h.srv.server.registry.liveCount === 1, 'only the witness session is live');
   const fresh = await RawClient.connect(h.srv.url, TEXT_SETUP, h.good);
   assert.match(await fresh.turn('hello again'), /You said: hello again/);
   await fresh.dispose();

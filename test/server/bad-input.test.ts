@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assertClosedWith, assertServerHealthy, harness, textTurn, type Harness } from '../helpers/witness-harness.js';
-import { eventually, livePath, MODEL, RawClient, TEXT_SETUP, upgradeStatus, Witness, type CloseInfo, type OpenOptions } from '../helpers/raw-client.js';
+import { livePath, MODEL, RawClient, TEXT_SETUP, upgradeStatus, Witness, type CloseInfo, type OpenOptions } from '../helpers/raw-client.js';
 
 const INVALID: CloseInfo = { code: 1007, reason: 'Request contains an invalid argument.' };
 const NO_VOICES: CloseInfo = { code: 1007, reason: 'Cannot extract voices from a non-audio request.' };
@@ -277,11 +277,11 @@ describe('server frames', () => {
 
   test('nothing at all is sent before the client sends setup', async () => {
     const c = await RawClient.open(h.srv.url);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(c.frames.length, 0);
-    assert.equal(c.closed, undefined);
     c.sendRaw(SETUP_JSON);
     await c.waitFor((m) => m.setupComplete !== undefined);
+    // The marker: the answer to setup is the first frame of all, so nothing came before it.
+    assert.equal(c.frames.length, 1);
+    assert.deepEqual(Object.keys(c.messages[0]!), ['setupComplete']);
     await c.dispose();
   });
 

@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/session/clock.js';
 import { startServer } from '../helpers/server.js';
 import { assertClosedWith, assertServerHealthy, harness, textTurn } from '../helpers/witness-harness.js';
-import { encodeMaskedFrame, eventually, MODEL, RawClient, Witness, type CloseInfo } from '../helpers/raw-client.js';
+import { encodeMaskedFrame, MODEL, RawClient, Witness, type CloseInfo } from '../helpers/raw-client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DEADLINE: CloseInfo = { code: 1011, reason: 'Deadline expired before operation could complete.' };
 const NORMAL: CloseInfo = { code: 1000, reason: '' };
@@ -60,7 +61,7 @@ describe('client-initiated close', () => {
     await c.waitFor((m) => m.serverContent?.modelTurn !== undefined);
     c.ws.close();
     await assertClosedWith(c, NORMAL);
-    await eventually(() => entry?.session.status === 'ended', 'the session ended');
+    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
     assert.equal(entry!.session.status, 'ended');
     await assertServerHealthy(h);
   });
@@ -78,7 +79,7 @@ describe('client-initiated close', () => {
     c.send(textTurn('slow please'));
     await c.waitFor((m) => m.serverContent?.modelTurn !== undefined);
     c.ws.terminate();
-    await eventually(() => h.srv.server.registry.get(id) === undefined, 'the session ended');
+    await waitFor(() => h.srv.server.registry.get(id) === undefined, 'the session ended');
     await assertServerHealthy(h);
   });
 });
@@ -98,7 +99,7 @@ describe('messages after the client\'s own close', () => {
     c.ws.send(JSON.stringify(textTurn('after close, via ws')));
     await assertClosedWith(c, NORMAL);
     assert.equal(c.messages.length, 1, 'nothing but setupComplete was sent');
-    await eventually(() => entry?.session.status === 'ended', 'the session ended');
+    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
     assert.deepEqual(entry!.session.history, [], 'the frame after the close was not processed');
     await assertServerHealthy(h);
   });
@@ -115,7 +116,7 @@ describe('messages after the client\'s own close', () => {
     const got = await c.waitClose();
     assert.equal(got.code, 1000, 'a status-less close is answered with 1000');
     assert.equal(c.messages.length, 1, 'nothing but setupComplete was sent');
-    await eventually(() => entry?.session.status === 'ended', 'the session ended');
+    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
     assert.deepEqual(entry!.session.history, []);
     await assertServerHealthy(h);
   });
@@ -128,7 +129,7 @@ describe('messages after the client\'s own close', () => {
     c.send(textTurn('slow please'));
     c.ws.close();
     await assertClosedWith(c, NORMAL);
-    await eventually(() => entry?.session.status === 'ended', 'the session ended');
+    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
     assert.equal(entry!.session.status, 'ended');
     // Outlive the scripted reply (15 chunks, 20 ms apart) to catch a late send or a crash.
     await new Promise((r) => setTimeout(r, 350));

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BIN, eventually, startBin } from '../helpers/bin.js';
+import { BIN, startBin } from '../helpers/bin.js';
+import { waitFor } from '../helpers/wait.js';
 
 type LogLine = { level: number; msg: string; voice?: Record<string, 'on' | 'off'> };
 
@@ -21,7 +22,7 @@ type LogLine = { level: number; msg: string; voice?: Record<string, 'on' | 'off'
 async function voiceLineOf(bin: ReturnType<typeof startBin>): Promise<LogLine> {
   await bin.listening;
   // Logged right after the listening line, which may have come in a chunk of its own.
-  await eventually(() => bin.lines.some((l) => l.includes('"voice"')));
+  await waitFor(() => bin.lines.some((l) => l.includes('"voice"')), 'the voice log line');
   const lines = bin.lines.map((l) => JSON.parse(l) as LogLine).filter((l) => l.voice !== undefined);
   bin.child.kill('SIGTERM');
   assert.equal(await bin.exited, 0);

@@ -5,6 +5,7 @@ import { ScriptedEngine } from '../../src/engine/scripted/scripted-engine.js';
 import type { ClientMessage, Setup } from '../../src/protocol/client-schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { sessionUnderTest } from './session-under-test.js';
+import { waitFor } from '../helpers/wait.js';
 
 function makeSession(setup: Partial<Setup> = {}, scenarioYaml?: string, strict = false) {
   const clock = new ManualClock();
@@ -249,8 +250,7 @@ rules:
     reply: [{ text: "Oops." }, { close: unavailable }]
 `);
     session.handle(userText('crash now'));
-    await out.until(() => false).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => out.closed, 'the scripted close');
     assert.deepEqual(out.closed, { code: 1011, reason: 'The service is currently unavailable.' });
   });
 });

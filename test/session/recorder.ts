@@ -2,20 +2,18 @@
 import type { CloseSpec } from '../../src/protocol/close-codes.js';
 import { kindOf, type ServerMessage } from '../../src/protocol/server-messages.js';
 import type { SessionOutput } from '../../src/session/live-session.js';
+import { Collector } from '../helpers/collector.js';
 
 export class Recorder implements SessionOutput {
-  readonly messages: ServerMessage[] = [];
+  private readonly collected = new Collector<ServerMessage>();
   closed: CloseSpec | undefined;
-  private waiters: { pred: (m: ServerMessage) => boolean; resolve: () => void }[] = [];
+
+  get messages(): readonly ServerMessage[] {
+    return this.collected.items;
+  }
 
   send(message: ServerMessage): void {
-    this.messages.push(message);
-    for (const w of [...this.waiters]) {
-      if (w.pred(message)) {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
+    this.collected.push(message);
   }
 
   ready(): Promise<void> {
@@ -24,13 +22,12 @@ export class Recorder implements SessionOutput {
 
   close(spec: CloseSpec): void {
     this.closed = spec;
-    for (const w of this.waiters.splice(0)) w.resolve();
+    this.collected.end(`closed ${spec.code} ${spec.reason}`);
   }
 
   /** Resolves once a matching message has been sent, counting from `from`. */
-  until(pred: (m: ServerMessage) => boolean, from = 0): Promise<void> {
-    if (this.messages.slice(from).some(pred)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  async until(pred: (m: ServerMessage) => boolean, from = 0): Promise<void> {
+    await this.collected.next(pred, { what: 'a matching message', from });
   }
 
   turnComplete(from = 0): Promise<void> {

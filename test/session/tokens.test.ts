@@ -42,17 +42,17 @@ describe('o200k tokenizer', () => {
     assert.equal(o200k.count('<|endoftext|>'), 7);
   });
 
-  test('a 300-character message is counted in well under 1 ms on average', () => {
+  // How fast is a bench figure (npm run bench, "token count"): the test checks what is counted.
+  test('distinct 300-character messages are each counted, the same count for the same text', () => {
     const base = 'Turn off the lights in the living room, then tell me tomorrow’s weather in Zürich. ';
     const msg = base.repeat(4).slice(0, 300);
     assert.equal(msg.length, 300);
     // Distinct strings each run so a merge cache cannot make the measurement trivial.
     const inputs = Array.from({ length: 1000 }, (_, i) => `${i} ${msg}`.slice(0, 300));
     for (let i = 0; i < 50; i++) acct.part({ kind: 'text', text: inputs[i]! });
-    const t0 = performance.now();
-    for (const text of inputs) acct.part({ kind: 'text', text });
-    const avgMs = (performance.now() - t0) / inputs.length;
-    assert.ok(avgMs < 2, `average ${avgMs.toFixed(3)} ms per 300-character message`);
+    const counts = inputs.map((text) => acct.part({ kind: 'text', text }).TEXT ?? 0);
+    assert.ok(counts.every((n) => n > 40 && n < 120), `counts ${Math.min(...counts)}–${Math.max(...counts)}`);
+    assert.deepEqual(inputs.map((text) => acct.part({ kind: 'text', text }).TEXT), counts);
   });
 });
 
