@@ -43,8 +43,6 @@ export interface ServerOptions {
   audioChunkMs?: number;
   /** Output queued per connection before generation waits for the client; default 1 MiB. */
   outboundHighWaterMark?: number;
-  /** How many ended sessions stay inspectable through the control API; default 1000. */
-  endedSessionsKept?: number;
   /** A pino logger, or false for none. Default: JSON lines on stdout at level info. */
   logger?: Logger | false;
   /** Where sessions live; default in memory (the CLI defaults to SQLite under ./.relive/). */
@@ -114,6 +112,4 @@ export const DEFAULTS = {
   keepaliveIntervalMs: 30_000,
   audioChunkMs: 100,
   outboundHighWaterMark: 1024 * 1024,
-  endedSessionsKept: 1000,
-  goAwayNoticeMs: 50_000,
 } as const;
