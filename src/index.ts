@@ -1,5 +1,6 @@
 /** `relive-gemini`: create a Gemini Live API server in a process of your own. */
-export { createServer, type ReliveServer } from './server/create-server.js';
+export { createServer } from './modes/emulate.js';
+export type { ReliveServer } from './server/create-server.js';
 export type { ServerOptions, ClusterSettings } from './server/options.js';
 export { ScriptedEngine, type ScriptedEngineOptions } from './engine/scripted/scripted-engine.js';
 export { OpenAIEngine, type OpenAIEngineOptions } from './engine/openai/openai-engine.js';
