@@ -37,7 +37,6 @@ export interface ReliveServer {
   close(): Promise<void>;
   /** The sessions live on this server: read-only snapshots, and goAway or close one. */
   readonly sessions: SessionsView;
-  readonly registry: SessionRegistry;
   /** WebSocket connections open now, set up or not. */
   readonly connections: number;
   /** This node's id (the `holder` of the sessions it serves; the cluster's name for it). */
@@ -209,7 +208,6 @@ export function assembleServer(parts: ServerParts): ReliveServer {
 
   return {
     sessions: sessionsView(registry, ctx.lifetimes.goAwayNoticeMs),
-    registry,
     get connections() {
       return ctx.connections.size;
     },
