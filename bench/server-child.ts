@@ -31,7 +31,8 @@ import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createServer, type ReliveServer } from '../src/server/create-server.js';
+import { createServer } from '../src/modes/emulate.js';
+import type { ReliveServer } from '../src/server/create-server.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { GeminiEngine } from '../src/engine/gemini/gemini-engine.js';
@@ -86,7 +87,7 @@ async function startRelive(keepalive: boolean, contextWindowTokens?: number): Pr
     keepalive ? { logger: false, port: 0, host: HOST } : { logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, ...(contextWindowTokens ? { contextWindowTokens } : {}) },
   );
   const { port } = await server.listen();
-  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+  return { port, running: { connections: () => server.sessions.liveCount, stop: () => server.close() } };
 }
 
 /** relive on a SQLite file of its own, in the OS temp directory (the same disk the commit bench uses). */
@@ -94,14 +95,14 @@ async function startRelive(keepalive: boolean, contextWindowTokens?: number): Pr
 async function startReliveVoice(vad: boolean): Promise<{ port: number; running: Running }> {
   const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, speechRecognizer: false, ...(vad ? {} : { vad: false }) });
   const { port } = await server.listen();
-  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+  return { port, running: { connections: () => server.sessions.liveCount, stop: () => server.close() } };
 }
 
 /** relive as a gateway (the gemini engine) in front of the upstream at `upstreamUrl`. */
 async function startReliveGateway(upstreamUrl: string): Promise<{ port: number; running: Running }> {
   const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, vad: false, speechRecognizer: false, engine: new GeminiEngine({ baseUrl: upstreamUrl, apiKey: 'bench' }) });
   const { port } = await server.listen();
-  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+  return { port, running: { connections: () => server.sessions.liveCount, stop: () => server.close() } };
 }
 
 async function startReliveSqlite(): Promise<{ port: number; running: Running }> {
@@ -113,7 +114,7 @@ async function startReliveSqlite(): Promise<{ port: number; running: Running }> 
   return {
     port,
     running: {
-      connections: () => server.registry.liveCount,
+      connections: () => server.sessions.liveCount,
       stop: async () => {
         await server.close();
         rmSync(dir, { recursive: true, force: true });
@@ -127,7 +128,7 @@ async function startReliveRedis(url: string, nodeId: string): Promise<{ port: nu
   // No voice models to load: the resume bench sends text only, and two nodes start faster without.
   const server = createServer({ logger: false, port: 0, host: HOST, keepaliveIntervalMs: 0, vad: false, speechRecognizer: false, store: await RedisStore.open(url), nodeId });
   const { port } = await server.listen();
-  return { port, running: { connections: () => server.registry.liveCount, stop: () => server.close() } };
+  return { port, running: { connections: () => server.sessions.liveCount, stop: () => server.close() } };
 }
 
 async function startBare(mode: 'echo' | 'canned' | 'bare'): Promise<{ port: number; running: Running }> {

@@ -1,17 +1,17 @@
 /**
  * `relive serve` options (parsed by serve-options.ts) → a ReliveServer, not yet listening: the
- * store, clock, tokenizer, engine, scenario and fault rules they name. The one place the command
- * line is wired to the server, for `relive serve` and `relive exec` alike.
+ * preset of the chosen engine's mode, given the store, clock, tokenizer, scenario and fault rules
+ * the options name. The one place the command line is wired to the server, for `relive serve` and
+ * `relive exec` alike.
  */
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { GeminiEngine } from '../engine/gemini/gemini-engine.js';
-import { sessionHandleStore } from '../engine/gemini/session-handle-store.js';
-import { OpenAIEngine } from '../engine/openai/openai-engine.js';
+import type { GeminiEngine } from '../engine/gemini/gemini-engine.js';
 import { loadScenario } from '../engine/scripted/scenario.js';
-import { createOpenAITranscriptionRecognizer } from '../media/stt/openai-transcription.js';
-import { createOpenAISpeechSynthesizer } from '../media/tts/openai-speech.js';
-import { createServer, type ReliveServer } from '../server/create-server.js';
+import { createServer } from '../modes/emulate.js';
+import { createGateway } from '../modes/gateway.js';
+import { createSelfHost } from '../modes/self-host.js';
+import type { ReliveServer } from '../server/create-server.js';
 import { loadFaultFile } from '../server/fault-file.js';
 import { ManualClock, ScaledClock } from '../session/clock.js';
 import { openStore } from '../store/open-store.js';
@@ -36,21 +36,23 @@ export async function buildServer(parsed: ServeArgs, logger: Logger): Promise<Bu
   const store = await openStore(parsed.storeSpec);
   const clock = parsed.clock === 'manual' ? new ManualClock(Date.now()) : parsed.timeScale ? new ScaledClock(parsed.timeScale) : undefined;
   const tokenizer = await loadTokenizer(parsed.tokenizer);
+  const options = { ...parsed.options, logger, store, clock, tokenizer };
   const choice = parsed.engine;
-  const gateway =
-    choice.kind === 'gemini'
-      ? new GeminiEngine({ baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, handleStore: (id) => sessionHandleStore(store, id), log: logger, clock })
-      : undefined;
-  const engine = choice.kind === 'openai' ? new OpenAIEngine({ baseUrl: choice.baseUrl, model: choice.model, apiKey: choice.apiKey, log: logger }) : gateway;
-  // The OpenAI-compatible server's own speech endpoints, when asked for, replace pocketsphinx and flite.
-  const audio =
-    choice.kind === 'openai'
-      ? {
-          ...(choice.sttModel ? { speechRecognizer: createOpenAITranscriptionRecognizer({ baseUrl: choice.baseUrl, apiKey: choice.apiKey, model: choice.sttModel, log: logger }) } : {}),
-          ...(choice.ttsModel ? { speech: createOpenAISpeechSynthesizer({ baseUrl: choice.baseUrl, apiKey: choice.apiKey, model: choice.ttsModel, voice: choice.ttsVoice }) } : {}),
-        }
-      : {};
-  const server = createServer({ ...parsed.options, scenario, logger, store, clock, tokenizer, engine, ...audio });
+  let server: ReliveServer;
+  let gateway: GeminiEngine | undefined;
+  switch (choice.kind) {
+    case 'scripted':
+      server = createServer({ ...options, scenario });
+      break;
+    case 'gemini':
+      ({ server, engine: gateway } = createGateway({ ...options, upstream: { baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey } }));
+      break;
+    case 'openai': {
+      const { baseUrl, model, apiKey, sttModel, ttsModel, ttsVoice } = choice;
+      server = createSelfHost({ ...options, openai: { baseUrl, model, apiKey, sttModel, ttsModel, ttsVoice } });
+      break;
+    }
+  }
   for (const rule of faultRules) server.faults.add(rule);
   return { server, gateway, tokenizerName: tokenizer.name };
 }

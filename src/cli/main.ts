@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../errors.js';
 import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { logVoiceReport } from '../server/voice-report.js';
 import { buildServer } from './build-server.js';
@@ -150,7 +151,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`relive: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`relive: ${errorMessage(err)}\n`);
     process.exitCode = 2;
   },
 );

@@ -13,7 +13,6 @@ import { ManualClock } from '../session/clock.js';
 import { deleteSession, resetServer } from './clean-slate.js';
 import type { ServerContext } from './context.js';
 import { FaultRule } from './faults.js';
-import { DEFAULTS } from './options.js';
 import type { SessionEntry } from './registry.js';
 import type { SessionRecord } from '../session/store.js';
 import type { RemoteAction } from '../cluster/messages.js';
@@ -90,7 +89,8 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
       let remote: RemoteAction;
       if (action === 'goAway') {
         const parsed = GoAwayBody.safeParse(body ?? {});
-        const ms = parsed.success ? (parsed.data.timeLeft === undefined ? DEFAULTS.goAwayNoticeMs : parseDuration(parsed.data.timeLeft)) : undefined;
+        // Without timeLeft: this server's notice, as at a planned end of the connection.
+        const ms = parsed.success ? (parsed.data.timeLeft === undefined ? ctx.lifetimes.goAwayNoticeMs : parseDuration(parsed.data.timeLeft)) : undefined;
         if (ms === undefined) return json(res, 400, { error: 'body must be {"timeLeft": "<seconds>s"}' });
         remote = { type: 'goAway', timeLeftMs: ms };
       } else {

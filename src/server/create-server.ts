@@ -1,44 +1,30 @@
 /**
- * The composition root's library form: wires engine, speech, store, clock and logger into an HTTP
- * server that carries the Live WebSocket endpoint and the control API on one port.
+ * The server module: wires resolved parts (an engine, speech, a store, a clock, a logger, …: see
+ * parts.ts) into an HTTP server that carries the Live WebSocket endpoint and the control API on
+ * one port. It knows no implementation of any part; the presets in src/modes/ choose them.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
-import { ScriptedEngine } from '../engine/scripted/scripted-engine.js';
-import { createFliteSynthesizer, fliteUnavailable } from '../media/tts/flite-synthesizer.js';
+import { errorMessage } from '../errors.js';
 import { CloseReasons } from '../protocol/close-codes.js';
 import { matchLiveEndpoint, readCredential } from '../protocol/endpoint.js';
-import { systemClock, type Timer } from '../session/clock.js';
-import { HandleCodec } from '../session/handles.js';
-import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
-import type { SpeechSynthesizer } from '../session/speech.js';
-import { DEFAULT_TOKEN_RATES } from '../session/tokens.js';
-import { MemoryStore } from '../store/memory-store.js';
-import { RedisStore } from '../store/redis-store.js';
-import { ClusterNode } from '../cluster/cluster-node.js';
-import { checkNodeId, newNodeId } from '../cluster/node-id.js';
-import { createO200kTokenizer } from '../tokenizer/o200k.js';
+import type { Timer } from '../session/clock.js';
+import { HandleCodec, principalOf } from '../session/handles.js';
 import { FaultInjector } from './faults.js';
-import { createSileroVad, sileroFailure } from '../media/vad/silero-vad.js';
-import { createPocketsphinxRecognizer, pocketsphinxUnavailable } from '../media/stt/pocketsphinx.js';
-import type { VoiceFeature, VoiceReport } from './voice-report.js';
+import type { VoiceReport } from './voice-report.js';
 import { createMetrics } from './metrics.js';
-import { principalOf } from '../session/handles.js';
 import { Connection } from './connection.js';
 import type { AttachedConnection } from './attached-connection.js';
 import type { ServerContext } from './context.js';
 import { createControlApi } from './control-api.js';
-import { NdjsonRecorder } from './ndjson-recorder.js';
-import { DEFAULTS, type ClusterSettings, type ServerOptions } from './options.js';
-import type { SessionStore } from '../session/store.js';
+import type { ClusterMember, ServerParts } from './parts.js';
 import { SessionRegistry } from './registry.js';
+import { sessionsView, type SessionsView } from './sessions-view.js';
 
 export interface ReliveServer {
-  /** Loads the handle secret and starts listening; resolves with the bound address. */
   /**
-   * Listens; resolves with the address and which voice features this server has (`voice`: see
+   * Loads the handle secret, joins the cluster, loads the voice detector and listens; resolves with the address and which voice features this server has (`voice`: see
    * logVoiceReport, which the command line logs right after its listening line).
    */
   listen(): Promise<{ host: string; port: number; url: string; voice: VoiceReport }>;
@@ -50,7 +36,8 @@ export interface ReliveServer {
   drain(noticeMs?: number): Promise<void>;
   /** Closes every connection at once (1001) and the listener, frees workers and the store. */
   close(): Promise<void>;
-  readonly registry: SessionRegistry;
+  /** The sessions live on this server: read-only snapshots, and goAway or close one. */
+  readonly sessions: SessionsView;
   /** WebSocket connections open now, set up or not. */
   readonly connections: number;
   /** This node's id (the `holder` of the sessions it serves; the cluster's name for it). */
@@ -63,41 +50,38 @@ export interface ReliveServer {
 const SECRET_KEY = 'handleSecret';
 const EXPIRY_SWEEP_MS = 10 * 60_000;
 
-export function createServer(options: ServerOptions = {}): ReliveServer {
-  const clock = options.clock ?? systemClock;
-  const log = options.logger === false ? pino({ enabled: false }) : (options.logger ?? pino({ name: 'relive' }));
-  const ownSpeech = options.speech === undefined;
-  let speech: SpeechSynthesizer | undefined = options.speech;
+/**
+ * A server on `parts`, not yet listening. It closes at close() the engine, the store and what
+ * `parts.owned` lists; nothing else it was given.
+ */
+export function assembleServer(parts: ServerParts): ReliveServer {
+  const { settings, clock, log, store } = parts;
   const registry = new SessionRegistry();
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
-  const store = options.store ?? new MemoryStore();
   let handles: HandleCodec | undefined;
   const connections = new Set<AttachedConnection>();
   let draining = false;
-  const nodeId = checkNodeId(options.nodeId ?? newNodeId());
-  const clusterSettings = resolveCluster(options, store);
-  let cluster: ClusterNode | undefined;
+  const nodeId = settings.nodeId;
+  let cluster: ClusterMember | undefined;
 
   const ctx: ServerContext = {
     clock,
-    engine: options.engine ?? new ScriptedEngine({ clock, scenario: options.scenario }),
-    // Created lazily: a text-only deployment never starts a synthesis worker.
+    engine: parts.engine,
+    // Asked for at first use: a text-only deployment never starts a synthesis worker.
     get speech() {
-      speech ??= createFliteSynthesizer();
-      return speech;
+      return parts.speech();
     },
     log,
     registry,
-    apiKeys: new Set(options.apiKeys ?? []),
-    strict: options.strict ?? false,
-    maxFrameBytes,
-    setupTimeoutMs: options.setupTimeoutMs ?? DEFAULTS.setupTimeoutMs,
-    keepaliveIntervalMs: options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
-    unknownModels: options.unknownModels ?? 'accept',
-    extraModels: options.extraModels ?? [],
-    sessionIdInSetupComplete: options.sessionIdInSetupComplete ?? true,
-    audioChunkMs: options.audioChunkMs ?? DEFAULTS.audioChunkMs,
-    outboundHighWaterMark: options.outboundHighWaterMark ?? DEFAULTS.outboundHighWaterMark,
+    apiKeys: new Set(settings.apiKeys),
+    strict: settings.strict,
+    maxFrameBytes: settings.maxFrameBytes,
+    setupTimeoutMs: settings.setupTimeoutMs,
+    keepaliveIntervalMs: settings.keepaliveIntervalMs,
+    unknownModels: settings.unknownModels,
+    extraModels: settings.extraModels,
+    sessionIdInSetupComplete: settings.sessionIdInSetupComplete,
+    audioChunkMs: settings.audioChunkMs,
+    outboundHighWaterMark: settings.outboundHighWaterMark,
     unknownFieldsLogged: new Set(),
     store,
     nodeId,
@@ -111,41 +95,42 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       if (!handles) throw new Error('listen() loads the handle secret before any connection is served');
       return handles;
     },
-    lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
-    lifetimeClose: options.lifetimeClose === 'deadline' ? CloseReasons.deadlineExpired : CloseReasons.aborted,
+    lifetimes: settings.lifetimes,
+    lifetimeClose: settings.lifetimeClose === 'deadline' ? CloseReasons.deadlineExpired : CloseReasons.aborted,
     sessionCapClose: CloseReasons.deadlineExpired,
     connections,
     pendingWrites: new Set(),
     tokens: {
-      tokenizer: options.tokenizer ?? createO200kTokenizer(),
-      tokenRates: { ...DEFAULT_TOKEN_RATES, audioTokensPerSecond: options.audioTokensPerSecond ?? DEFAULT_TOKEN_RATES.audioTokensPerSecond },
-      preambleTokens: options.preambleTokens ?? 0,
-      contextWindowTokens: options.contextWindowTokens,
+      tokenizer: parts.tokenizer,
+      tokenRates: settings.tokenRates,
+      preambleTokens: settings.preambleTokens,
+      contextWindowTokens: settings.contextWindowTokens,
     },
     faults: new FaultInjector(),
     voice: {
-      vad: options.vad || undefined,
-      recognizer: options.speechRecognizer === false ? undefined : (options.speechRecognizer ?? createPocketsphinxRecognizer({ log })),
-      transcriptWaitMs: options.transcriptWaitMs ?? 1500,
+      // Loaded at listen().
+      vad: undefined,
+      recognizer: parts.recognizer,
+      transcriptWaitMs: settings.transcriptWaitMs,
     },
     metrics: createMetrics(
       () => registry.liveCount,
       () => connections.size,
-      clusterSettings ? async () => cluster?.nodes() : undefined,
+      parts.joinCluster ? async () => cluster?.nodes() : undefined,
     ),
-    recorder: options.recordDir === undefined ? undefined : new NdjsonRecorder({ dir: options.recordDir, clock, log }),
+    recorder: parts.recorder,
   };
 
   const startedAt = clock.now();
-  const control = createControlApi(ctx, options.adminToken, startedAt);
+  const control = createControlApi(ctx, settings.adminToken, startedAt);
   const http = createHttpServer((req, res) => {
     control.handle(req, res).catch((err: unknown) => {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'control request failed');
+      log.error({ err: errorMessage(err) }, 'control request failed');
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
   // No subprotocol, permessage-deflate declined (optional per PROTOCOL.md §1.1; it costs memory per socket).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes, perMessageDeflate: false, clientTracking: true });
 
   http.on('upgrade', (req, socket, head) => {
     const raw = req.url ?? '/';
@@ -187,7 +172,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       store
         .expire(clock.now() - ctx.lifetimes.handleTtlMs)
         .then((n) => n > 0 && log.info({ expired: n }, 'expired sessions deleted'))
-        .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'expiry sweep failed'))
+        .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'expiry sweep failed'))
         .finally(() => {
           if (!closed) scheduleExpirySweep();
         });
@@ -216,15 +201,14 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     // After the last detach: until then the node answers for its sessions.
     await cluster?.close();
     // After every connection closed, so that each recording ends with its close line.
-    await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'recording flush failed'));
-    if (ownSpeech && speech) await speech.close();
+    await ctx.recorder?.flush().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'recording flush failed'));
+    for (const part of parts.owned) await part.close();
     await ctx.engine.close?.();
-    if (options.speechRecognizer === undefined) await ctx.voice.recognizer?.close();
     await store.close();
   }
 
   return {
-    registry,
+    sessions: sessionsView(registry, ctx.lifetimes.goAwayNoticeMs),
     get connections() {
       return ctx.connections.size;
     },
@@ -233,14 +217,13 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     faults: ctx.faults,
     async listen() {
       // Nodes starting together on one store agree on the first secret written.
-      const secret = options.secret ?? (await store.initMeta(SECRET_KEY, HandleCodec.newSecret()));
+      const secret = settings.secret ?? (await store.initMeta(SECRET_KEY, HandleCodec.newSecret()));
       handles = new HandleCodec(Buffer.from(secret));
-      // A shared Redis expires a detached session's keys once its handles have: on this server's validity.
-      if (store instanceof RedisStore) store.handleTtlMs = ctx.lifetimes.handleTtlMs;
-      if (clusterSettings) {
+      // A store that expires detached sessions by itself (Redis) does so once their handles have.
+      store.expireDetachedAfter?.(ctx.lifetimes.handleTtlMs);
+      if (parts.joinCluster) {
         // Joining releases the sessions of dead nodes (and only those): other nodes' live sessions stay.
-        cluster = await ClusterNode.start({
-          ...clusterSettings,
+        cluster = await parts.joinCluster({
           nodeId,
           store,
           now: () => clock.now(),
@@ -261,7 +244,7 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
           log,
         });
         log.info({ node: nodeId }, 'joined the cluster');
-      } else if (options.releaseOrphans !== false) {
+      } else if (settings.releaseOrphans) {
         // Sessions a killed process left attached: their handle validity starts now.
         const released = await store.releaseOrphans(clock.now());
         if (released > 0) log.info({ released }, 'sessions left attached by a previous process released');
@@ -269,18 +252,12 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
       scheduleExpirySweep();
       // The detector's model loads once, here, so that no session waits for it. Without it,
       // audio turns still end at audioStreamEnd or activityEnd.
-      let vadFailure: string | undefined;
-      if (options.vad === undefined) {
-        ctx.voice.vad = await createSileroVad().catch((err: unknown) => {
-          vadFailure = sileroFailure(err);
-          return undefined;
-        });
-      }
-      const voice = voiceReport(options, ctx, vadFailure);
-      const host = options.host ?? DEFAULTS.host;
+      const { vad, report: voice } = await parts.loadVoice();
+      ctx.voice.vad = vad;
+      const host = settings.host;
       return new Promise((resolve, reject) => {
         http.once('error', reject);
-        http.listen(options.port ?? DEFAULTS.port, host, () => {
+        http.listen(settings.port, host, () => {
           http.off('error', reject);
           const port = (http.address() as AddressInfo).port;
           const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -309,42 +286,4 @@ export function createServer(options: ServerOptions = {}): ReliveServer {
     },
     close: closeAll,
   };
-}
-
-/** What the voice line says, from the options and what loaded. */
-function voiceReport(options: ServerOptions, ctx: ServerContext, vadFailure: string | undefined): VoiceReport {
-  const activityDetection: VoiceFeature =
-    options.vad === false
-      ? { on: false, chosen: true, detail: 'vad: false' }
-      : options.vad
-        ? { on: true, detail: options.vad.name }
-        : ctx.voice.vad
-          ? { on: true, detail: 'Silero v5 on onnxruntime-node' }
-          : { on: false, detail: vadFailure ?? 'not loaded' };
-  let transcription: VoiceFeature;
-  if (ctx.engine.hearsInput) transcription = { on: true, detail: `by the ${ctx.engine.name} engine, which hears the audio` };
-  else if (options.speechRecognizer === false) transcription = { on: false, chosen: true, detail: 'speechRecognizer: false' };
-  else if (options.speechRecognizer) transcription = { on: true, detail: options.speechRecognizer.name };
-  else {
-    const missing = pocketsphinxUnavailable();
-    transcription = missing ? { on: false, detail: missing, fix: 'apt-get install pocketsphinx pocketsphinx-en-us' } : { on: true, detail: 'pocketsphinx' };
-  }
-  let speechSynthesis: VoiceFeature;
-  if (options.speech) speechSynthesis = { on: true, detail: 'the speech option' };
-  else {
-    const missing = fliteUnavailable();
-    speechSynthesis = missing ? { on: false, detail: missing } : { on: true, detail: 'flite' };
-  }
-  return { activityDetection, transcription, speechSynthesis };
-}
-
-/** The cluster settings in force: on by default when the store is a RedisStore. */
-function resolveCluster(options: ServerOptions, store: SessionStore): (ClusterSettings & { redisUrl: string }) | undefined {
-  if (options.cluster === false) return undefined;
-  const redisUrl = options.cluster?.redisUrl ?? (store instanceof RedisStore ? store.url : undefined);
-  if (redisUrl === undefined) {
-    if (options.cluster) throw new Error('cluster: no Redis to meet on (use a RedisStore or give cluster.redisUrl)');
-    return undefined;
-  }
-  return { ...options.cluster, redisUrl };
 }

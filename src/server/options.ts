@@ -1,13 +1,17 @@
-/** Everything `createServer` can be told, with the defaults PROTOCOL.md decides. */
+/**
+ * Everything `createServer` can be told, with the defaults PROTOCOL.md decides, and those
+ * defaults applied (resolveSettings): the settings an assembled server runs with.
+ */
 import type { Logger } from 'pino';
+import { checkNodeId, newNodeId } from '../cluster/node-id.js';
 import type { Scenario } from '../engine/scripted/scenario.js';
 import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
 import type { UnknownModelPolicy } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
-import type { Lifetimes } from '../session/lifetimes.js';
+import { DEFAULT_LIFETIMES, type Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
-import type { TextTokenizer } from '../session/tokens.js';
+import { DEFAULT_TOKEN_RATES, type TextTokenizer, type TokenRates } from '../session/tokens.js';
 import type { SpeechRecognizer, VoiceActivityDetector } from '../session/voice.js';
 
 export interface ServerOptions {
@@ -43,8 +47,6 @@ export interface ServerOptions {
   audioChunkMs?: number;
   /** Output queued per connection before generation waits for the client; default 1 MiB. */
   outboundHighWaterMark?: number;
-  /** How many ended sessions stay inspectable through the control API; default 1000. */
-  endedSessionsKept?: number;
   /** A pino logger, or false for none. Default: JSON lines on stdout at level info. */
   logger?: Logger | false;
   /** Where sessions live; default in memory (the CLI defaults to SQLite under ./.relive/). */
@@ -114,6 +116,60 @@ export const DEFAULTS = {
   keepaliveIntervalMs: 30_000,
   audioChunkMs: 100,
   outboundHighWaterMark: 1024 * 1024,
-  endedSessionsKept: 1000,
-  goAwayNoticeMs: 50_000,
 } as const;
+
+/** The plain settings of a server (no adapters), every default filled in. */
+export interface ServerSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly apiKeys: readonly string[];
+  readonly adminToken: string | undefined;
+  readonly strict: boolean;
+  readonly maxFrameBytes: number;
+  readonly setupTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly unknownModels: UnknownModelPolicy;
+  readonly extraModels: readonly string[];
+  readonly sessionIdInSetupComplete: boolean;
+  readonly audioChunkMs: number;
+  readonly outboundHighWaterMark: number;
+  /** Undefined: the one kept in the store (made by the first node to start). */
+  readonly secret: string | undefined;
+  readonly lifetimes: Lifetimes;
+  readonly lifetimeClose: 'aborted' | 'deadline';
+  readonly releaseOrphans: boolean;
+  readonly nodeId: string;
+  readonly tokenRates: TokenRates;
+  readonly preambleTokens: number;
+  /** Undefined: each model's window from the model table. */
+  readonly contextWindowTokens: number | undefined;
+  readonly transcriptWaitMs: number;
+}
+
+/** ServerOptions with the defaults applied; an option given as undefined counts as not given. */
+export function resolveSettings(options: ServerOptions): ServerSettings {
+  return {
+    host: options.host ?? DEFAULTS.host,
+    port: options.port ?? DEFAULTS.port,
+    apiKeys: options.apiKeys ?? [],
+    adminToken: options.adminToken,
+    strict: options.strict ?? false,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
+    setupTimeoutMs: options.setupTimeoutMs ?? DEFAULTS.setupTimeoutMs,
+    keepaliveIntervalMs: options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
+    unknownModels: options.unknownModels ?? 'accept',
+    extraModels: options.extraModels ?? [],
+    sessionIdInSetupComplete: options.sessionIdInSetupComplete ?? true,
+    audioChunkMs: options.audioChunkMs ?? DEFAULTS.audioChunkMs,
+    outboundHighWaterMark: options.outboundHighWaterMark ?? DEFAULTS.outboundHighWaterMark,
+    secret: options.secret,
+    lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
+    lifetimeClose: options.lifetimeClose ?? 'aborted',
+    releaseOrphans: options.releaseOrphans !== false,
+    nodeId: checkNodeId(options.nodeId ?? newNodeId()),
+    tokenRates: { ...DEFAULT_TOKEN_RATES, audioTokensPerSecond: options.audioTokensPerSecond ?? DEFAULT_TOKEN_RATES.audioTokensPerSecond },
+    preambleTokens: options.preambleTokens ?? 0,
+    contextWindowTokens: options.contextWindowTokens,
+    transcriptWaitMs: options.transcriptWaitMs ?? 1500,
+  };
+}

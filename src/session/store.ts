@@ -183,4 +183,16 @@ export interface SessionStore {
   initMeta(key: string, value: string): Promise<string>;
 
   close(): Promise<void>;
+
+  /**
+   * Present on a store several relive nodes share through Redis (RedisStore): by default the
+   * server joins the other nodes there (ServerOptions.cluster). Absent on a store of one process.
+   */
+  readonly cluster?: { readonly redisUrl: string };
+
+  /**
+   * For a store that deletes a detached session by itself after a while (Redis key TTLs): the
+   * server sets that time to its handle validity at listen(), so no handle outlives its session.
+   */
+  expireDetachedAfter?(ms: number): void;
 }

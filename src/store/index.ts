@@ -7,3 +7,4 @@ export { SqliteStore } from './sqlite-store.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { FencedError, type SessionStore, type SessionRecord, type NewSessionRecord, type Checkpoint, type CommitRequest } from '../session/store.js';
+export { ReliveError, hasCode, type ReliveErrorCode } from '../errors.js';

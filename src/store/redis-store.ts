@@ -233,7 +233,7 @@ function parseMember(member: string): { order: string; sessionId: string } {
 export interface RedisStoreOptions {
   /**
    * How long a detached session's handles stay valid (the server's handleTtlMs; default 2 h): its
-   * keys expire that long plus EXPIRY_MARGIN_MS after the detach. createServer raises it to its own
+   * keys expire that long plus EXPIRY_MARGIN_MS after the detach. The server sets it to its own
    * handle validity.
    */
   detachedTtlMs?: number;
@@ -308,6 +308,15 @@ export class RedisStore implements SessionStore {
     redis.on('ready', () => {
       for (const [key, value] of this.agreedMeta) void redis.hsetnx(META_KEY, key, value).catch(() => undefined);
     });
+  }
+
+  /** Nodes on this store meet on its Redis. */
+  get cluster(): { readonly redisUrl: string } {
+    return { redisUrl: this.url };
+  }
+
+  expireDetachedAfter(ms: number): void {
+    this.handleTtlMs = ms;
   }
 
   /** How long a detached session's handles stay valid; its keys expire that long plus EXPIRY_MARGIN_MS after. */

@@ -102,7 +102,7 @@ describe('takeover across nodes', needs('redis-server'), () => {
     const b = await node('node-b');
     const old = await connect(a.url);
     const handle = await turn(old, 'before the move');
-    assert.equal((await a.server.registry.get(old.id!))?.connection !== undefined, true);
+    assert.equal(a.server.sessions.get(old.id!)?.connection !== undefined, true);
     const createdAt = (await getJson<{ createdAt: string }>(`${a.url}/relive/v1/sessions/${old.id}`)).createdAt;
     await new Promise((r) => setTimeout(r, 20));
 
@@ -117,7 +117,7 @@ describe('takeover across nodes', needs('redis-server'), () => {
       'user: after the move',
       'model: You said: after the move',
     ]);
-    assert.equal(a.server.registry.liveCount, 0);
+    assert.equal(a.server.sessions.liveCount, 0);
     fresh.session.close();
     await fresh.inbox.waitClose();
   });

@@ -1,6 +1,7 @@
 /** Starts a relive server on a free loopback port for one test file. */
 import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
-import { createServer, type ReliveServer } from '../../src/server/create-server.js';
+import { createServer } from '../../src/modes/emulate.js';
+import type { ReliveServer } from '../../src/server/create-server.js';
 import type { ServerOptions } from '../../src/server/options.js';
 import { Collector } from './collector.js';
 import { waitFor } from './wait.js';

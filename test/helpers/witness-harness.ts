@@ -38,7 +38,7 @@ export async function assertClosedWith(client: RawClient, expected: CloseInfo): 
 export async function assertServerHealthy(h: Harness): Promise<void> {
   await h.witness.assertUndisturbed();
   // Only the witness is live once the bad connection is gone.
-  await waitFor(() => h.srv.server.registry.liveCount === 1, 'only the witness session is live');
+  await waitFor(() => h.srv.server.sessions.liveCount === 1, 'only the witness session is live');
   const fresh = await RawClient.connect(h.srv.url, TEXT_SETUP, h.good);
   assert.match(await fresh.turn('hello again'), /You said: hello again/);
   await fresh.dispose();

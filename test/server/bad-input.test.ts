@@ -145,14 +145,14 @@ describe('bad messages after setup', () => {
   test('frames right behind a bad frame are ignored: one close, no reply, nothing processed', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = c.messages[0]!.setupComplete.sessionId as string;
-    const session = h.srv.server.registry.get(id)!.session;
+    const session = h.srv.server.sessions.watch(id)!;
     c.sendRaw('garbage');
     c.send(textTurn('must not be answered'));
     c.sendRaw('more garbage');
     c.send({});
     await assertClosedWith(c, INVALID);
     assert.equal(c.messages.length, 1, 'nothing but setupComplete');
-    assert.deepEqual(session.history, []);
+    assert.deepEqual(session().context, []);
     await c.dispose();
     await assertServerHealthy(h);
   });

@@ -55,14 +55,14 @@ describe('client-initiated close', () => {
   test('a status-less client close in the middle of a streamed reply is answered with 1000 and the generation stops', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
-    // Taken now: a closed connection's session leaves the registry.
-    const entry = h.srv.server.registry.get(id);
+    // Watched from now: a closed connection's session leaves the server's sessions.
+    const session = h.srv.server.sessions.watch(id);
     c.send(textTurn('slow please'));
     await c.waitFor((m) => m.serverContent?.modelTurn !== undefined);
     c.ws.close();
     await assertClosedWith(c, NORMAL);
-    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
-    assert.equal(entry!.session.status, 'ended');
+    await waitFor(() => session?.().status === 'ended', 'the session ended');
+    assert.equal(session!().status, 'ended');
     await assertServerHealthy(h);
   });
 
@@ -79,7 +79,7 @@ describe('client-initiated close', () => {
     c.send(textTurn('slow please'));
     await c.waitFor((m) => m.serverContent?.modelTurn !== undefined);
     c.ws.terminate();
-    await waitFor(() => h.srv.server.registry.get(id) === undefined, 'the session ended');
+    await waitFor(() => h.srv.server.sessions.get(id) === undefined, 'the session ended');
     await assertServerHealthy(h);
   });
 });
@@ -90,8 +90,8 @@ describe('messages after the client\'s own close', () => {
   test('a frame written after the client\'s close frame is dropped (not processed, no crash)', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
-    // Taken now: a closed connection's session leaves the registry.
-    const entry = h.srv.server.registry.get(id);
+    // Watched from now: a closed connection's session leaves the server's sessions.
+    const session = h.srv.server.sessions.watch(id);
     c.ws.close();
     // Straight onto the socket, behind the close frame: the server must ignore it.
     c.writeFrameToSocket(OPCODE_TEXT, Buffer.from(JSON.stringify(textTurn('after close'))));
@@ -99,16 +99,16 @@ describe('messages after the client\'s own close', () => {
     c.ws.send(JSON.stringify(textTurn('after close, via ws')));
     await assertClosedWith(c, NORMAL);
     assert.equal(c.messages.length, 1, 'nothing but setupComplete was sent');
-    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
-    assert.deepEqual(entry!.session.history, [], 'the frame after the close was not processed');
+    await waitFor(() => session?.().status === 'ended', 'the session ended');
+    assert.deepEqual(session!().context, [], 'the frame after the close was not processed');
     await assertServerHealthy(h);
   });
 
   test('a close frame and a clientContent frame in one TCP write: the clientContent is dropped', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
-    // Taken now: a closed connection's session leaves the registry.
-    const entry = h.srv.server.registry.get(id);
+    // Watched from now: a closed connection's session leaves the server's sessions.
+    const session = h.srv.server.sessions.watch(id);
     const closeFrame = encodeMaskedFrame(OPCODE_CLOSE, Buffer.alloc(0));
     const late = encodeMaskedFrame(OPCODE_TEXT, Buffer.from(JSON.stringify(textTurn('late'))));
     const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
@@ -116,21 +116,21 @@ describe('messages after the client\'s own close', () => {
     const got = await c.waitClose();
     assert.equal(got.code, 1000, 'a status-less close is answered with 1000');
     assert.equal(c.messages.length, 1, 'nothing but setupComplete was sent');
-    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
-    assert.deepEqual(entry!.session.history, []);
+    await waitFor(() => session?.().status === 'ended', 'the session ended');
+    assert.deepEqual(session!().context, []);
     await assertServerHealthy(h);
   });
 
   test('a turn immediately followed by a status-less close: 1000, and the reply being generated is abandoned cleanly', async () => {
     const c = await RawClient.connect(h.srv.url);
     const id = sessionIdOf(c);
-    // Taken now: a closed connection's session leaves the registry.
-    const entry = h.srv.server.registry.get(id);
+    // Watched from now: a closed connection's session leaves the server's sessions.
+    const session = h.srv.server.sessions.watch(id);
     c.send(textTurn('slow please'));
     c.ws.close();
     await assertClosedWith(c, NORMAL);
-    await waitFor(() => entry?.session.status === 'ended', 'the session ended');
-    assert.equal(entry!.session.status, 'ended');
+    await waitFor(() => session?.().status === 'ended', 'the session ended');
+    assert.equal(session!().status, 'ended');
     // Outlive the scripted reply (15 chunks, 20 ms apart) to catch a late send or a crash.
     await new Promise((r) => setTimeout(r, 350));
     await assertServerHealthy(h);

@@ -79,6 +79,21 @@ describe('control API', () => {
     }
   });
 
+  test(':goAway without timeLeft gives the server\'s own goAway notice, not the built-in 50 s', async () => {
+    const s = await startServer({ keepaliveIntervalMs: 0, lifetimes: { goAwayNoticeMs: 5_000 } });
+    try {
+      const { session, inbox, id } = await openSession(s.url);
+      const res = await fetch(`${s.url}/relive/v1/sessions/${id}:goAway`, { method: 'POST' });
+      assert.deepEqual(await res.json(), { ok: true, timeLeftMs: 5_000 });
+      const goAway = await inbox.waitFor((m) => m.goAway !== undefined);
+      assert.equal(goAway.goAway!.timeLeft, '5s');
+      session.close();
+      await inbox.waitClose();
+    } finally {
+      await s.close();
+    }
+  });
+
   test(':close closes the connection with the given code and reason', async () => {
     const s = await startServer({ keepaliveIntervalMs: 0 });
     try {

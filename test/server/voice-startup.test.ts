@@ -94,7 +94,7 @@ describe('the start-up voice line', () => {
   });
 
   test('options that turn a part off say so without a warning for it', async () => {
-    const { createServer } = await import('../../src/server/create-server.js');
+    const { createServer } = await import('../../src/modes/emulate.js');
     const { pino } = await import('pino');
     const lines: LogLine[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
