@@ -352,7 +352,8 @@ export class Connection implements AttachedConnection {
     this.delivering = true;
     try {
       this.opened?.session.handle(message);
-      if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
+      // Realtime audio goes on to the voice detector and recognizer once the session has counted it.
+      if (message.kind === 'realtimeInput') this.voice?.hear(message.realtimeInput, this.frameArrivedAt);
     } catch (err) {
       this.log().error({ err: err instanceof Error ? err.message : String(err), kind: message.kind }, 'message handling failed');
       this.close(CloseReasons.internal, 'internal error');
@@ -364,19 +365,6 @@ export class Connection implements AttachedConnection {
       this.resumptionDue = false;
       void this.resumptionUpdate();
     }
-  }
-
-  /** Realtime audio goes on to the voice detector and recognizer once the session has counted it. */
-  private hear(ri: RealtimeInput): void {
-    const voice = this.voice;
-    if (!voice) return;
-    // The SDK's deprecated `media` arrives as mediaChunks; only its first blob counts (PROTOCOL.md §3.3).
-    for (const blob of [...(ri.mediaChunks ?? []).slice(0, 1), ri.audio]) {
-      const mime = blob?.mimeType ?? '';
-      if (blob?.data && (mime.startsWith('audio/') || mime === '')) voice.push(blob.data, mime, this.frameArrivedAt);
-    }
-    if (ri.audioStreamEnd) voice.flush();
-    if (ri.activityEnd) voice.endActivity();
   }
 
   /**
