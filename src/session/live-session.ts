@@ -12,76 +12,27 @@
 import type { ClientContent, ContextUpdate, RealtimeInput, ToolResponse, ClientMessage } from '../protocol/client-schema.js';
 import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
 import { msg } from '../protocol/server-messages.js';
-import type { Clock } from './clock.js';
 import { compressionKeepFrom } from './compression-policy.js';
 import { compressionSettings, type CompressionEvent, type CompressionSettings } from './context-window.js';
 import { Conversation } from './conversation.js';
 import { CutTurn, type TurnOutcome } from './cut-turn.js';
 import { EngineHearing } from './engine-hearing.js';
 import { profileFor } from './models.js';
-import { TokenAccountant, type TextTokenizer, type TokenRates } from './tokens.js';
+import { TokenAccountant } from './tokens.js';
 import type { SessionConfig } from './config.js';
-import { base64ByteLength, pcmBytesPerSecond, turnFromClient, type ContextPart, type ContextTurn } from './context.js';
-import { Generation, type GenerationDeps, type GenerationOutput, type IssuedCall } from './generation.js';
+import { base64ByteLength, pcmBytesPerSecond, turnFromClient, type ContextTurn } from './context.js';
+import { Generation, type IssuedCall } from './generation.js';
 import type { SessionId } from './ids.js';
 import { realtimeBlobs } from './realtime-blobs.js';
+import type { LiveSessionDeps, RestoredState, SessionOutput, SessionSnapshot, SessionStatus } from './session-ports.js';
 import type { SpeechSession, SpeechSink, VoiceCapabilities } from './speech-port.js';
 import { ToolCalls } from './tool-calls.js';
-import { TurnState } from './turn-state.js';
+import { statusOf, TurnState } from './turn-state.js';
 import { TurnUsage, type TokenTotals } from './turn-usage.js';
 import { UserInput } from './user-input.js';
 
 export type { TokenTotals } from './turn-usage.js';
-
-export interface SessionOutput extends GenerationOutput {
-  /** Ends the connection with this close (bad input, a scripted failure). */
-  close(spec: CloseSpec, detail: string): void;
-  /** A turnComplete was just sent: the moment for a resumption update. */
-  turnCompleted?(): void;
-  /** The first video frame arrived: the shorter session lifetime applies from now on. */
-  videoReceived?(): void;
-}
-
-/** The state a session is restored with when it is resumed from a checkpoint. */
-export interface RestoredState {
-  readonly history: readonly ContextTurn[];
-  /** Log index of history[0]: turns before it were dropped by compression. */
-  readonly firstTurn: number;
-  readonly userTurns: number;
-  readonly turnsCompleted: number;
-  readonly pendingInput: readonly ContextPart[];
-  readonly pendingCalls: readonly IssuedCall[];
-  /** When the session was created (not this resumption). */
-  readonly createdAt?: number;
-}
-
-/** What a checkpoint records of a session (see store.ts). */
-export interface SessionSnapshot extends RestoredState {
-  readonly setup: SessionConfig['setup'];
-}
-
-/** The few log calls the core makes; pino's logger satisfies it. */
-export interface CoreLogger {
-  info(obj: object, message: string): void;
-  warn(obj: object, message: string): void;
-}
-
-export interface LiveSessionDeps extends GenerationDeps {
-  readonly clock: Clock;
-  /** Strict conformance: refuse what the real service refuses (unknown tool response ids). */
-  readonly strict: boolean;
-  readonly log: CoreLogger;
-  readonly tokenizer: TextTokenizer;
-  readonly tokenRates: TokenRates;
-  /** Tokens the model adds to every prompt (PROTOCOL.md §5.6: a per-model setting, default 0). */
-  readonly preambleTokens: number;
-  /** The model's context window; default from the model table. */
-  readonly contextWindowTokens?: number;
-  /** Told of every compression (the Prometheus counter). */
-  readonly onCompression?: (event: CompressionEvent) => void;
-}
-
-export type SessionStatus = 'idle' | 'generating' | 'awaitingTool' | 'ended';
+export type { CoreLogger, LiveSessionDeps, RestoredState, SessionOutput, SessionSnapshot, SessionStatus } from './session-ports.js';
 
 export class LiveSession implements SpeechSession {
   readonly createdAt: number;
@@ -157,18 +108,7 @@ export class LiveSession implements SpeechSession {
   }
 
   get status(): SessionStatus {
-    switch (this.turn.phase.kind) {
-      case 'idle':
-        return 'idle';
-      case 'generating':
-        return 'generating';
-      // A failed turn is open with nothing generating, as one waiting for a tool; the connection is closing.
-      case 'awaitingTool':
-      case 'failed':
-        return 'awaitingTool';
-      case 'ended':
-        return 'ended';
-    }
+    return statusOf(this.turn.phase);
   }
 
   /**

@@ -57,6 +57,24 @@ export class TurnStateError extends Error {
   }
 }
 
+/** The session's status as the control API shows it. */
+export type SessionStatus = 'idle' | 'generating' | 'awaitingTool' | 'ended';
+
+/** A failed turn reads as one open with nothing generating (as before the state was explicit). */
+export function statusOf(phase: TurnPhase<unknown>): SessionStatus {
+  switch (phase.kind) {
+    case 'idle':
+      return 'idle';
+    case 'generating':
+      return 'generating';
+    case 'awaitingTool':
+    case 'failed':
+      return 'awaitingTool';
+    case 'ended':
+      return 'ended';
+  }
+}
+
 const IDLE = { kind: 'idle' } as const;
 const AWAITING_TOOL = { kind: 'awaitingTool' } as const;
 const FAILED = { kind: 'failed' } as const;

@@ -1,7 +1,7 @@
 /** The turn state's transitions: each allowed one, and that every other one throws. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TurnState, TurnStateError, type TurnPhaseKind } from '../../src/session/turn-state.js';
+import { statusOf, TurnState, TurnStateError, type TurnPhaseKind } from '../../src/session/turn-state.js';
 
 interface FakeGeneration {
   readonly name: string;
@@ -123,5 +123,12 @@ describe('TurnState', () => {
     s.queueReply();
     s.end();
     assert.equal(s.replyQueued, false);
+  });
+
+  test('the public status of each state', () => {
+    assert.deepEqual(
+      ALL.map((k) => statusOf(stateIn(k).phase)),
+      ['idle', 'generating', 'awaitingTool', 'awaitingTool', 'ended'],
+    );
   });
 });
