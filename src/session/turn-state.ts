@@ -3,18 +3,17 @@
  * them. The session's public status and whether it is resumable are read from it, never from
  * flags; a transition from the wrong state is a bug in the session and throws TurnStateError.
  *
- *               start                    blockingCall
- *   ┌──────┐ ───────────▶ ┌────────────┐ ───────────▶ ┌──────────────┐
- *   │ idle │              │ generating │              │ awaitingTool │
- *   └──────┘ ◀─────────── └────────────┘ ◀─────────── └──────────────┘
- *     ▲  ▲      finish       │      │        resume           │
- *     │  └──────────── interrupt ───┼─────────────────────────┘
- *     │                             │ fail
- *     │                             ▼
- *     │                       ┌────────┐
- *     │                       │ failed │   (the connection is closing)
- *     │                       └────────┘
- *   every state ── end ──▶ ended (the connection is gone; nothing follows)
+ *                start                   blocking call (awaitTool)
+ *   ┌──────┐ ────────────▶ ┌────────────┐ ────────────────────────▶ ┌──────────────┐
+ *   │ idle │ ◀───finish─── │ generating │ ◀─────────resume───────── │ awaitingTool │
+ *   └──────┘ ◀──interrupt─ └────────────┘                           └──────────────┘
+ *      ▲                         │ fail                                    │
+ *      └─────────────────────────┼─────────────── interrupt ───────────────┘
+ *                                ▼
+ *                           ┌────────┐
+ *                           │ failed │  the connection is closing
+ *                           └────────┘
+ *   any state ── end ──▶ ended: the connection is gone, nothing follows
  *
  * `finish` is a turn that ended by itself (complete, or cut short by an injected fault); the
  * generation's outcome decides which messages go with it, not this state. Alongside the state,
