@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { RealtimeInput, Setup } from '../protocol/client-schema.js';
+import type { Setup } from '../protocol/client-schema.js';
 import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
@@ -220,7 +220,7 @@ export class Connection implements AttachedConnection {
     resumption.handling();
     try {
       session.handle(message);
-      if (message.kind === 'realtimeInput') this.hear(message.realtimeInput);
+      if (message.kind === 'realtimeInput') this.voice?.hear(message.realtimeInput, this.frameArrivedAt);
     } catch (err) {
       this.log().error({ err: errorMessage(err), kind: message.kind }, 'message handling failed');
       this.close(CloseReasons.internal, 'internal error');
@@ -353,19 +353,6 @@ export class Connection implements AttachedConnection {
       if (this.state !== 'active') break;
       this.apply(frame);
     }
-  }
-
-  /** Realtime audio goes on to the voice detector and recognizer once the session has counted it. */
-  private hear(ri: RealtimeInput): void {
-    const voice = this.voice;
-    if (!voice) return;
-    // The SDK's deprecated `media` arrives as mediaChunks; only its first blob counts (PROTOCOL.md §3.3).
-    for (const blob of [...(ri.mediaChunks ?? []).slice(0, 1), ri.audio]) {
-      const mime = blob?.mimeType ?? '';
-      if (blob?.data && (mime.startsWith('audio/') || mime === '')) voice.push(blob.data, mime, this.frameArrivedAt);
-    }
-    if (ri.audioStreamEnd) voice.flush();
-    if (ri.activityEnd) voice.endActivity();
   }
 
   private onClose(code: number, reason: string): void {

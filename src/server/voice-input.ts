@@ -1,17 +1,22 @@
 /**
  * A session's ears: realtime audio is decoded, resampled to 16 kHz, and run through the voice
  * activity detector (turn taking, barge-in) and the speech recognizer (inputTranscription). The
- * session core decides what a turn is; this adapter tells it when speech starts and ends, and
- * what was said.
+ * session core decides what a turn is; this adapter tells it, through its one speech port
+ * (session/speech-port.ts), when speech starts and ends, and what was said. It reads the
+ * realtime input itself, by the session's own rule for which blobs count (realtimeBlobs).
  *
  * Audio is processed in arrival order on one promise chain per session, off the message path:
  * the session has already counted the audio when it arrives; the detector's verdict follows a
  * few milliseconds later.
  */
 import { performance } from 'node:perf_hooks';
+import { errorMessage } from '../errors.js';
 import { createPcm16Resampler, type Pcm16Resampler } from '../media/pcm/resampler.js';
+import type { RealtimeInput } from '../protocol/client-schema.js';
 import { pcmRate } from '../session/context.js';
-import type { LiveSession, CoreLogger } from '../session/live-session.js';
+import type { CoreLogger } from '../session/live-session.js';
+import { realtimeBlobs } from '../session/realtime-blobs.js';
+import type { SpeechSession, SpeechSink } from '../session/speech-port.js';
 import { INPUT_SAMPLE_RATE, type RecognitionStream, type SpeechRecognizer, type VadStream, type VoiceActivityDetector } from '../session/voice.js';
 
 export interface VoiceDeps {
@@ -36,39 +41,45 @@ export class VoiceInput {
   private readonly resamplers = new Map<number, Promise<Pcm16Resampler>>();
   private vadStream: VadStream | undefined;
   private recognition: RecognitionStream | undefined;
-  /** Streams open at the first audio: a text-only session costs nothing here. */
-  private opened = false;
+  /** Streams open at the first audio, and the port with them: a text-only session costs nothing here. */
+  private sink: SpeechSink | undefined;
   private speechStartMs: number | undefined;
   /** A turn waiting for its transcript: the text gathered so far, and how the turn goes with it. */
   private pending: { texts: string[]; timer: NodeJS.Timeout; commit: (transcript: string | undefined) => void } | undefined;
   private closed = false;
 
   constructor(
-    private readonly session: LiveSession,
+    private readonly session: SpeechSession,
     private readonly deps: VoiceDeps,
   ) {}
 
-  private open(): void {
-    this.opened = true;
+  private open(): SpeechSink {
     const config = this.session.config;
     const { vad, recognizer } = this.deps;
-    if (vad && config.automaticActivityDetection) {
-      this.vadStream = vad.open(config.vad);
-      this.session.enableVoiceDetection();
-    }
+    if (vad && config.automaticActivityDetection) this.vadStream = vad.open(config.vad);
     // A recognizer process costs ~110 MB: only for sessions that asked for input transcription,
     // or whose engine reads text only.
     if (recognizer && !this.deps.engineTranscribes && (config.inputTranscription || this.deps.transcribeForEngine)) {
       this.recognition = recognizer.open();
       this.recognition?.onText((text) => this.onText(text));
-      if (this.recognition) this.session.expectTranscripts();
     }
+    return this.session.openSpeech({ detectsSpeech: this.vadStream !== undefined, transcribes: this.recognition !== undefined });
   }
 
-  /** A realtime audio blob (PCM16 at the rate its MIME type names; 16 kHz when it names none), and when its frame arrived. */
-  push(data: string, mimeType: string | undefined, arrived = performance.now()): void {
+  /**
+   * A realtimeInput the session has just applied, and when its frame arrived: its audio goes to
+   * the detector and the recognizer; audioStreamEnd and activityEnd end the speech in progress.
+   */
+  hear(ri: RealtimeInput, arrived = performance.now()): void {
+    for (const blob of realtimeBlobs(ri)) if (blob.kind === 'audio' && blob.data) this.push(blob.data, blob.mimeType, arrived);
+    if (ri.audioStreamEnd) this.flush();
+    if (ri.activityEnd) this.endActivity();
+  }
+
+  /** An audio blob (PCM16 at the rate its MIME type names; 16 kHz when it names none). */
+  private push(data: string, mimeType: string, arrived: number): void {
     if (this.closed) return;
-    if (!this.opened) this.open();
+    this.sink ??= this.open();
     if (!this.vadStream && !this.recognition) {
       // Nothing to hear with: the chunk is done once the session has counted it.
       this.deps.observeLag?.((performance.now() - arrived) / 1000);
@@ -78,13 +89,13 @@ export class VoiceInput {
     const bytes = Buffer.from(data, 'base64');
     const samples = new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2));
     this.chain = this.chain.then(() => this.process(samples, rate, arrived)).catch((err: unknown) => {
-      this.deps.log.warn({ session: this.session.id, err: err instanceof Error ? err.message : String(err) }, 'voice input failed; activity detection stops for this session');
+      this.deps.log.warn({ session: this.session.id, err: errorMessage(err) }, 'voice input failed; activity detection stops for this session');
       this.close();
     });
   }
 
   /** audioStreamEnd: speech in progress ends here, and the recognizer gets silence to finish its utterance. */
-  flush(): void {
+  private flush(): void {
     this.chain = this.chain.then(() => {
       if (this.closed) return;
       if (this.speechStartMs !== undefined && this.vadStream) this.speechEnded(this.vadStream.positionMs);
@@ -96,12 +107,12 @@ export class VoiceInput {
    * activityEnd (manual mode): the client says the utterance is over, and may send no more audio
    * for a while, so the recognizer is told now instead of waiting for silence that never comes.
    */
-  endActivity(): void {
+  private endActivity(): void {
     this.chain = this.chain.then(() => {
       if (this.closed || !this.recognition) return;
       this.commitPending();
       this.finishUtterance();
-      this.awaitTranscript((transcript) => this.session.activityTranscribed(transcript));
+      this.awaitTranscript((transcript) => this.sink?.speechEnded(undefined, transcript));
     });
   }
 
@@ -137,7 +148,7 @@ export class VoiceInput {
         // New speech while the last turn still waits for its text: that turn goes now.
         this.commitPending();
         this.speechStartMs = e.atMs;
-        this.session.speechStarted();
+        this.sink?.speechStarted();
       } else {
         this.speechEnded(e.atMs);
       }
@@ -148,12 +159,12 @@ export class VoiceInput {
     const seconds = Math.max(0, atMs - (this.speechStartMs ?? atMs)) / 1000;
     this.speechStartMs = undefined;
     if (!this.recognition) {
-      this.session.speechEnded(seconds);
+      this.sink?.speechEnded(seconds);
       return;
     }
     this.commitPending();
     this.recognition?.endOfSpeech?.();
-    this.awaitTranscript((transcript) => this.session.speechEnded(seconds, transcript));
+    this.awaitTranscript((transcript) => this.sink?.speechEnded(seconds, transcript));
   }
 
   private awaitTranscript(commit: (transcript: string | undefined) => void): void {
@@ -163,7 +174,7 @@ export class VoiceInput {
 
   private onText(text: string): void {
     if (this.closed) return;
-    this.session.transcribed(text);
+    this.sink?.heard(text);
     const pending = this.pending;
     if (!pending) return;
     pending.texts.push(text);

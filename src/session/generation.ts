@@ -1,9 +1,10 @@
 /**
  * One model generation: reads the engine's events and turns them into server messages, in TEXT
- * or AUDIO, while keeping the exact record of what reached the client. Ends in one of five ways:
- * complete, a blocking tool call, aborted (barge-in), truncated (a premature end the emulator
- * injects, as real models do, PROTOCOL.md §6.6), or failed.
+ * or AUDIO, while keeping the exact record of what reached the client. Ends in one of four ways:
+ * complete, a blocking tool call, aborted (barge-in, or an output that ends it, cut-turn.ts), or
+ * failed.
  */
+import { errorMessage } from '../errors.js';
 import type { CloseSpec } from '../protocol/close-codes.js';
 import { msg, type ServerMessage } from '../protocol/server-messages.js';
 import type { SessionConfig } from './config.js';
@@ -14,6 +15,7 @@ import { Speaker } from './speaker.js';
 import type { SpeechSynthesizer } from './speech.js';
 
 export interface GenerationOutput {
+  /** Sends a message. An output may abort the generation instead (cut-turn.ts): then it did not go out. */
   send(message: ServerMessage): void;
   /** Resolves when the connection can take more (backpressure). */
   ready(): Promise<void>;
@@ -36,8 +38,6 @@ export type GenerationOutcome =
   | { kind: 'complete' }
   | { kind: 'toolCall' }
   | { kind: 'aborted' }
-  /** Cut short after `cutAfter` content messages: a premature (or, at 0, empty) turn. */
-  | { kind: 'truncated' }
   | { kind: 'failed'; close: CloseSpec; detail: string };
 
 export interface GenerationDeps {
@@ -54,8 +54,6 @@ export class Generation {
   /** The engine's own speech sent so far (a native-audio model), and the words it carries. */
   private nativeSeconds = 0;
   private nativeTranscript = '';
-  private contentSent = 0;
-  private truncated = false;
   /** Calls issued by this generation, blocking or not. */
   readonly calls: IssuedCall[] = [];
   /** The backend's own count for this generation, when it gave one. */
@@ -69,8 +67,6 @@ export class Generation {
     private readonly userTurns: number,
     private readonly out: GenerationOutput,
     private readonly onToolCall: OnToolCall,
-    /** End the turn instead of sending content message number cutAfter + 1 (modelTurn or toolCall). */
-    private readonly cutAfter?: number,
   ) {}
 
   get aborted(): boolean {
@@ -96,21 +92,13 @@ export class Generation {
 
   async run(): Promise<GenerationOutcome> {
     const signal = this.controller.signal;
-    /** Sends unless aborted or cut here; false when the message did not go out. */
+    /** Sends unless aborted, before or by the output itself; false when the message did not go out. */
     const send = (m: ServerMessage): boolean => {
       if (signal.aborted) return false;
-      if (this.cutAfter !== undefined && isContent(m)) {
-        if (this.contentSent >= this.cutAfter) {
-          this.truncated = true;
-          this.controller.abort();
-          return false;
-        }
-        this.contentSent++;
-      }
       this.out.send(m);
-      return true;
+      return !signal.aborted;
     };
-    const stopped = (): GenerationOutcome => ({ kind: this.truncated ? 'truncated' : 'aborted' });
+    const stopped = (): GenerationOutcome => ({ kind: 'aborted' });
     const audio = this.config.modality === 'AUDIO';
     // An engine that hears audio may also speak (a native-audio model): its text is synthesized
     // only if it sends text, so a synthesizer is required only then.
@@ -193,7 +181,7 @@ export class Generation {
     } catch (err) {
       if (signal.aborted) return stopped();
       if (err instanceof MissingSynthesizer) return { kind: 'failed', close: internal, detail: 'AUDIO modality without a speech synthesizer' };
-      return { kind: 'failed', close: internal, detail: err instanceof Error ? err.message : String(err) };
+      return { kind: 'failed', close: internal, detail: errorMessage(err) };
     }
   }
 
@@ -202,11 +190,6 @@ export class Generation {
     if (last?.kind === 'text' && (last.thought === true) === thought) last.text += text;
     else this.parts.push(thought ? { kind: 'text', text, thought: true } : { kind: 'text', text });
   }
-}
-
-/** Model output proper, as opposed to signals and transcripts. */
-function isContent(m: ServerMessage): boolean {
-  return 'toolCall' in m || ('serverContent' in m && m.serverContent.modelTurn !== undefined);
 }
 
 class MissingSynthesizer extends Error {}

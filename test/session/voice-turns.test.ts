@@ -9,8 +9,8 @@ import { sessionUnderTest } from './session-under-test.js';
 function voiced(setup: Partial<Setup> = {}) {
   const clock = new ManualClock();
   const { session, out } = sessionUnderTest(new ScriptedEngine({ clock }), { inputAudioTranscription: {}, ...setup }, clock);
-  session.enableVoiceDetection();
-  return { session, out };
+  const speech = session.openSpeech({ detectsSpeech: true, transcribes: false });
+  return { session, out, speech };
 }
 
 /** Three seconds of 16 kHz audio, as the session counts it. */
@@ -25,10 +25,10 @@ test('silence and audioStreamEnd alone make no turn when a detector listens', ()
 });
 
 test('a spoken turn holds the speech and its transcript, not the silence around it; the reply answers the words', async () => {
-  const { session, out } = voiced();
+  const { session, out, speech } = voiced();
   session.handle(threeSeconds);
-  session.transcribed('what time is it');
-  session.speechEnded(1.2, 'what time is it');
+  speech.heard('what time is it');
+  speech.speechEnded(1.2, 'what time is it');
   await out.turnComplete();
   assert.deepEqual(session.history[0], { role: 'user', parts: [{ kind: 'audio', seconds: 1.2, transcript: 'what time is it' }] });
   assert.deepEqual(out.messages[0], { serverContent: { inputTranscription: { text: 'what time is it' } } });
@@ -36,18 +36,18 @@ test('a spoken turn holds the speech and its transcript, not the silence around 
 });
 
 test('TURN_INCLUDES_ALL_INPUT keeps every second since the last turn', async () => {
-  const { session, out } = voiced({ realtimeInputConfig: { turnCoverage: 'TURN_INCLUDES_ALL_INPUT' } });
+  const { session, out, speech } = voiced({ realtimeInputConfig: { turnCoverage: 'TURN_INCLUDES_ALL_INPUT' } });
   session.handle(threeSeconds);
-  session.speechEnded(1.2);
+  speech.speechEnded(1.2);
   await out.turnComplete();
   assert.deepEqual(session.history[0], { role: 'user', parts: [{ kind: 'audio', seconds: 3 }] });
 });
 
 test('speech while the model answers interrupts it; with NO_INTERRUPTION it does not', async () => {
   for (const [handling, interrupts] of [['START_OF_ACTIVITY_INTERRUPTS', true], ['NO_INTERRUPTION', false]] as const) {
-    const { session, out } = voiced({ realtimeInputConfig: { activityHandling: handling } });
+    const { session, out, speech } = voiced({ realtimeInputConfig: { activityHandling: handling } });
     session.handle({ kind: 'clientContent', clientContent: { turns: [{ role: 'user', parts: [{ text: 'talk to me' }] }], turnComplete: true } });
-    session.speechStarted();
+    speech.speechStarted();
     assert.equal(out.messages.some((m) => 'serverContent' in m && m.serverContent.interrupted), interrupts, handling);
   }
 });
