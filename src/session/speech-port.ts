@@ -5,7 +5,7 @@
  * session opens nothing), and from then on reports speech through the sink.
  *
  * An engine that hears the audio itself (the gateway) reports its own transcripts on a separate
- * path (engine-hearing.ts); they do not come through here.
+ * path (engine-link.ts); they do not come through here.
  */
 import type { SessionConfig } from './config.js';
 

@@ -147,7 +147,10 @@ describe('automatic activity detection', () => {
 
 describe('input transcription (pocketsphinx)', needs('pocketsphinx'), () => {
   test('a spoken question through the SDK: inputTranscription arrives, and the reply answers what was said', async () => {
-    const voiced = await startServer({ keepaliveIntervalMs: 0 });
+    // A freshly started pocketsphinx can take longer than the default 1.5 s wait for its first
+    // words on a busy machine (about 1 run in 6 here, before and after the redesign alike); what
+    // this test checks is that the words arrive and are answered, not how fast.
+    const voiced = await startServer({ keepaliveIntervalMs: 0, transcriptWaitMs: 5000 });
     try {
       const inbox = new Inbox();
       const session = await sdk(voiced.url).live.connect({
