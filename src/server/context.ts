@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { CloseSpec } from '../protocol/close-codes.js';
 import type { HandleCodec } from '../session/handles.js';
-import type { Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
 import type { LiveSessionDeps } from '../session/live-session.js';
 import type { AttachedConnection } from './attached-connection.js';
@@ -20,27 +19,33 @@ import type { FaultInjector } from './faults.js';
 import type { Metrics } from './metrics.js';
 import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
-import type { UnknownModelPolicy } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
+import type { ServerSettings } from './options.js';
 import type { SessionRegistry } from './registry.js';
 import type { WireRecorder } from './wire-tap.js';
 import type { SpeechRecognizer, VoiceActivityDetector } from '../session/voice.js';
 
-/** Resolved options: fixed for the server's life. */
-export interface ServerConfig {
+/**
+ * Resolved options: fixed for the server's life. Most are the settings as resolveSettings fills
+ * them (options.ts); the API keys become a set, and the closes their code and reason.
+ */
+export interface ServerConfig
+  extends Pick<
+    ServerSettings,
+    | 'strict'
+    | 'maxFrameBytes'
+    | 'setupTimeoutMs'
+    | 'keepaliveIntervalMs'
+    | 'unknownModels'
+    | 'extraModels'
+    | 'sessionIdInSetupComplete'
+    | 'audioChunkMs'
+    | 'outboundHighWaterMark'
+    /** This node's id: the `holder` of the sessions its connections lease. */
+    | 'nodeId'
+    | 'lifetimes'
+  > {
   readonly apiKeys: ReadonlySet<string>;
-  readonly strict: boolean;
-  readonly maxFrameBytes: number;
-  readonly setupTimeoutMs: number;
-  readonly keepaliveIntervalMs: number;
-  readonly unknownModels: UnknownModelPolicy;
-  readonly extraModels: readonly string[];
-  readonly sessionIdInSetupComplete: boolean;
-  readonly audioChunkMs: number;
-  readonly outboundHighWaterMark: number;
-  /** This node's id: the `holder` of the sessions its connections lease. */
-  readonly nodeId: string;
-  readonly lifetimes: Lifetimes;
   /** The close at the connection lifetime (1008 aborted; a profile may choose 1011). */
   readonly lifetimeClose: CloseSpec;
   /** The close at the session lifetime. */

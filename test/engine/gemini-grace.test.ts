@@ -14,15 +14,21 @@ import { Inbox, sdk, startServer } from '../helpers/server.js';
 const MODEL = 'gemini-live-2.5-flash-preview';
 const GRACE_MS = 60_000;
 
+/** An upstream relive, and a gateway in front of it whose engine runs on a ManualClock. */
+async function gatewayOnManualClock() {
+  const clock = new ManualClock();
+  const upstream = await startServer({ keepaliveIntervalMs: 0, vad: false });
+  const gateway = await startServer({
+    keepaliveIntervalMs: 0,
+    vad: false,
+    engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway', clock, releaseGraceMs: GRACE_MS }),
+  });
+  return { clock, upstream, gateway };
+}
+
 describe('gateway grace period on the injected clock', () => {
   test('the upstream outlives the client connection until the ManualClock passes releaseGraceMs, then closes', async () => {
-    const clock = new ManualClock();
-    const upstream = await startServer({ keepaliveIntervalMs: 0, vad: false });
-    const gateway = await startServer({
-      keepaliveIntervalMs: 0,
-      vad: false,
-      engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway', clock, releaseGraceMs: GRACE_MS }),
-    });
+    const { clock, upstream, gateway } = await gatewayOnManualClock();
     try {
       const inbox = new Inbox();
       const session = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
@@ -50,13 +56,7 @@ describe('gateway grace period on the injected clock', () => {
   });
 
   test('a client that resumes within the grace period stops the clock on it: advancing past it closes nothing', async () => {
-    const clock = new ManualClock();
-    const upstream = await startServer({ keepaliveIntervalMs: 0, vad: false });
-    const gateway = await startServer({
-      keepaliveIntervalMs: 0,
-      vad: false,
-      engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway', clock, releaseGraceMs: GRACE_MS }),
-    });
+    const { clock, upstream, gateway } = await gatewayOnManualClock();
     try {
       const first = new Inbox();
       const a = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: {} }, callbacks: first.callbacks });
