@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Modality } from '@google/genai';
 import { durationSeconds, rmsDbfs, voicedFraction, zeroCrossingRate } from '../../src/media/pcm/speech-stats.js';
 import { Inbox, sdk, startServer, type TestServer } from '../helpers/server.js';
 

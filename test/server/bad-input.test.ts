@@ -7,9 +7,9 @@
  * Close reasons are written out literally, not imported from src/: they are the contract.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { assertClosedWith, assertServerHealthy, harness, textTurn, type Harness } from '../helpers/witness-harness.js';
-import { livePath, MODEL, RawClient, TEXT_SETUP, upgradeStatus, Witness, type CloseInfo, type OpenOptions } from '../helpers/raw-client.js';
+import { livePath, MODEL, RawClient, TEXT_SETUP, upgradeStatus, type CloseInfo, type OpenOptions } from '../helpers/raw-client.js';
 
 const INVALID: CloseInfo = { code: 1007, reason: 'Request contains an invalid argument.' };
 const NO_VOICES: CloseInfo = { code: 1007, reason: 'Cannot extract voices from a non-audio request.' };

@@ -9,11 +9,11 @@
  * neither closed nor sent anything, and still answers a turn.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ManualClock } from '../../src/session/clock.js';
 import { startServer } from '../helpers/server.js';
 import { assertClosedWith, assertServerHealthy, harness, textTurn } from '../helpers/witness-harness.js';
-import { encodeMaskedFrame, MODEL, RawClient, Witness, type CloseInfo } from '../helpers/raw-client.js';
+import { encodeMaskedFrame, MODEL, RawClient, type CloseInfo } from '../helpers/raw-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 const DEADLINE: CloseInfo = { code: 1011, reason: 'Deadline expired before operation could complete.' };

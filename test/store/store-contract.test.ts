@@ -12,7 +12,7 @@ import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type { ContextTurn } from '../../src/session/context.js';
-import { FencedError, type Checkpoint, type NewSessionRecord, type SessionRecord, type SessionStore } from '../../src/session/store.js';
+import { FencedError, type Checkpoint, type NewSessionRecord, type SessionStore } from '../../src/session/store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { DEFAULT_STORE_SPEC, openStore } from '../../src/store/open-store.js';
 import { EXPIRY_MARGIN_MS, RedisStore } from '../../src/store/redis-store.js';

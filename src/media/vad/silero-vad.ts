@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { VadEvent, VadSettings, VadStream, VoiceActivityDetector } from '../../session/voice.js';
+import type { VadEvent, VadStream, VoiceActivityDetector } from '../../session/voice.js';
 import { INPUT_SAMPLE_RATE } from '../../session/voice.js';
 import { SpeechSegmenter, SILERO_WINDOW_MS } from './segmenter.js';
 
