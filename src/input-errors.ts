@@ -4,6 +4,7 @@
  * branch) say neither; its issue paths and union branches hold both.
  */
 import type { z } from 'zod';
+import { errorMessage } from './errors.js';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -111,5 +112,5 @@ export function readFailure(err: unknown): string {
 
 /** An error's first line: parsers (yaml) append a code frame after it. */
 export function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return (errorMessage(err)).split('\n')[0]!;
 }

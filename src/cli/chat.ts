@@ -17,6 +17,7 @@ import {
   type LiveServerToolCall,
   type Session,
 } from '@google/genai';
+import { errorMessage } from '../errors.js';
 
 export interface ChatOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:8765 (http: for ws, https: for wss). */
@@ -416,6 +417,3 @@ function audioSeconds(base64: string, mimeType: string): number {
   return Buffer.byteLength(base64, 'base64') / 2 / rate;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

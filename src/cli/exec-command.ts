@@ -14,6 +14,7 @@ import { buildServer } from './build-server.js';
 import { createCliLogger } from './logger.js';
 import { sdkAvailable } from './official-sdk.js';
 import { parseServeArgs, type ServeArgs } from './serve-options.js';
+import { errorMessage } from '../errors.js';
 
 export const EXEC_USAGE = `relive exec — run a command against a relive started for it, then stop it
 
@@ -71,7 +72,7 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
   try {
     own = ownFlags(flags);
   } catch (err) {
-    return usageError(io, err instanceof Error ? err.message : String(err));
+    return usageError(io, errorMessage(err));
   }
   if (dashes < 0) return usageError(io, 'put the command after --, e.g. relive exec --clock manual -- npm test');
   if (command.length === 0) return usageError(io, 'no command after --, e.g. relive exec -- npm test');
@@ -82,7 +83,7 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
     if ('help' in result) return 0;
     parsed = result;
   } catch (err) {
-    return usageError(io, err instanceof Error ? err.message : String(err));
+    return usageError(io, errorMessage(err));
   }
 
   // Listened for from the start: a signal while the server starts stops everything before CMD runs.
@@ -132,7 +133,7 @@ export async function execCommand(argv: string[], io: ExecCommandIo): Promise<nu
       }
       return ended.code ?? 1;
     } finally {
-      await server.close().catch((err: unknown) => say(`stopping the server failed: ${err instanceof Error ? err.message : String(err)}`));
+      await server.close().catch((err: unknown) => say(`stopping the server failed: ${errorMessage(err)}`));
     }
   } finally {
     signals.stop();
@@ -258,7 +259,7 @@ function startFailure(err: unknown, parsed: ServeArgs): string {
   if (e?.code === 'EADDRINUSE') return `port ${port} on ${host} is in use; choose another with --port N, or --port 0 for a free one`;
   if (e?.code === 'EADDRNOTAVAIL') return `${host} is not an address of this machine (--host)`;
   if (e?.code === 'EACCES') return `not allowed to listen on ${host}:${port} (ports below 1024 need privileges)`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function usageError(io: ExecCommandIo, message: string): number {

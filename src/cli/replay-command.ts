@@ -9,6 +9,7 @@ import { readFailure } from '../input-errors.js';
 import { readRecording, type Recording } from '../replay/recording.js';
 import { replayRecording, displayUrl, targetUrl } from '../replay/replayer.js';
 import { compareReplay, formatReport } from '../replay/report.js';
+import { errorMessage } from '../errors.js';
 
 export const REPLAY_USAGE = `relive replay — replay a recording (relive serve --record DIR) against a server
 
@@ -53,7 +54,7 @@ export async function replayCommand(argv: string[], io: ReplayCommandIo): Promis
       allowPositionals: true,
     }));
   } catch (err) {
-    return usageError(io, err instanceof Error ? err.message : String(err));
+    return usageError(io, errorMessage(err));
   }
   if (values.help) {
     io.stdout.write(REPLAY_USAGE);

@@ -10,6 +10,7 @@ import { checkNodeId } from '../cluster/node-id.js';
 import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
 import { TOKENIZER_NAMES, type TokenizerName } from '../tokenizer/select.js';
 import { logFormatOption, type LogFormat } from './logger.js';
+import { errorMessage } from '../errors.js';
 
 export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator, or self-host with --engine openai)
 
@@ -282,7 +283,7 @@ function readKeys(spec: string): string[] {
     try {
       text = readFileSync(spec, 'utf8');
     } catch (err) {
-      throw new Error(`--api-keys ${spec}: cannot read it (${err instanceof Error ? err.message : String(err)})`);
+      throw new Error(`--api-keys ${spec}: cannot read it (${errorMessage(err)})`);
     }
   } else {
     // A mistyped file name would otherwise become the one key accepted, and every client refused.
@@ -313,7 +314,7 @@ function nodeIdOption(value: string | undefined): string | undefined {
   try {
     return checkNodeId(value);
   } catch (err) {
-    throw new Error(`--node-id: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`--node-id: ${errorMessage(err)}`);
   }
 }
 

@@ -6,6 +6,7 @@
  * whole notice (50 s by default) with no word said.
  */
 import type { Logger } from 'pino';
+import { errorMessage } from '../errors.js';
 
 /** The parts of a ReliveServer that stopping uses. */
 export interface Stoppable {
@@ -38,7 +39,7 @@ export function untilStopped(server: Stoppable, logger: Logger, settings: StopSe
       if (open === 0) logger.info({ signal }, 'stopping: no connection open');
       else logger.info({ signal, connections: open, drainAtMostMs: settings.drainAtMostMs }, drainMessage(signal, open, settings.drainAtMostMs));
       server.drain(settings.drainNoticeMs).then(resolve, (err: unknown) => {
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'drain failed');
+        logger.error({ err: errorMessage(err) }, 'drain failed');
         resolve();
       });
     };

@@ -14,6 +14,7 @@ import { releaseDeadHolders } from './dead-holders.js';
 import { presenceKey, takeoverChannel, yieldedChannel } from './keys.js';
 import { parseTakeoverRequest, parseYieldedReply, type RemoteAction, type TakeoverRequest, type YieldedReply } from './messages.js';
 import { readLiveNodes, type NodePresence } from './presence.js';
+import { errorMessage } from '../errors.js';
 
 export interface ClusterNodeOptions {
   readonly redisUrl: string;
@@ -74,7 +75,7 @@ export class ClusterNode {
     } catch (err) {
       commands.disconnect();
       subscriber.disconnect();
-      throw new Error(`cluster: cannot join through Redis: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`cluster: cannot join through Redis: ${errorMessage(err)}`);
     }
     node.startTimers();
     return node;
@@ -188,11 +189,11 @@ export class ClusterNode {
       this.heartbeat().catch((err: unknown) => {
         // Cut off from Redis: what was seen missing meanwhile proves nothing; observe afresh.
         this.missingSince.clear();
-        this.options.log.warn({ err: message(err) }, 'cluster: presence heartbeat failed');
+        this.options.log.warn({ err: errorMessage(err) }, 'cluster: presence heartbeat failed');
       });
     }, heartbeatMs);
     const sweep = setInterval(() => {
-      this.sweep().catch((err: unknown) => this.options.log.warn({ err: message(err) }, 'cluster: dead-node sweep failed'));
+      this.sweep().catch((err: unknown) => this.options.log.warn({ err: errorMessage(err) }, 'cluster: dead-node sweep failed'));
     }, sweepMs);
     // Infrastructure, not work: neither keeps the process alive.
     beat.unref();
@@ -270,13 +271,13 @@ export class ClusterNode {
       if (request.action) yielded = this.options.actOnSession?.(request.sessionId, request.action) ?? false;
       else yielded = await this.options.yieldSession(request.sessionId);
     } catch (err) {
-      this.options.log.error({ err: message(err), session: request.sessionId }, 'cluster: yielding a session failed');
+      this.options.log.error({ err: errorMessage(err), session: request.sessionId }, 'cluster: yielding a session failed');
     }
     if (request.action) this.options.log.info({ session: request.sessionId, from: request.from, action: request.action.type, done: yielded }, 'cluster: control API action from another node');
     else this.options.log.info({ session: request.sessionId, to: request.from, yielded }, 'cluster: session handed to another node');
     const reply: YieldedReply = { requestId: request.requestId, sessionId: request.sessionId, yielded };
     await this.commands.publish(yieldedChannel(request.from), JSON.stringify(reply)).catch((err: unknown) => {
-      this.options.log.warn({ err: message(err) }, 'cluster: takeover answer not sent');
+      this.options.log.warn({ err: errorMessage(err) }, 'cluster: takeover answer not sent');
     });
   }
 }
@@ -304,6 +305,3 @@ async function quit(redis: Redis): Promise<void> {
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -16,6 +16,7 @@ import type { ServerMessage } from '../protocol/server-messages.js';
 import type { Clock } from '../session/clock.js';
 import { AppendFile } from './append-file.js';
 import type { ConnectionInfo, ConnectionTap, WireRecorder } from './wire-tap.js';
+import { errorMessage } from '../errors.js';
 
 export interface NdjsonRecorderOptions {
   readonly dir: string;
@@ -58,7 +59,7 @@ export class NdjsonRecorder implements WireRecorder {
       mkdirSync(this.dir, { recursive: true });
     } catch (err) {
       // Logged, not thrown: the server serves without its recording rather than not at all.
-      this.log.error({ err: messageOf(err), dir: this.dir }, 'recording directory cannot be created; nothing will be recorded');
+      this.log.error({ err: errorMessage(err), dir: this.dir }, 'recording directory cannot be created; nothing will be recorded');
     }
   }
 
@@ -131,7 +132,7 @@ export class NdjsonRecorder implements WireRecorder {
       this.log.error({ dir: this.dir }, 'recording keeps failing; further failures are not logged');
       return;
     }
-    this.log.error({ err: messageOf(err), path: path || undefined }, 'recording failed; the session goes on unrecorded');
+    this.log.error({ err: errorMessage(err), path: path || undefined }, 'recording failed; the session goes on unrecorded');
   }
 }
 
@@ -242,6 +243,3 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

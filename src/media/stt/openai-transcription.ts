@@ -9,6 +9,7 @@
  * then simply goes without its transcript.
  */
 import { INPUT_SAMPLE_RATE, type RecognitionStream, type SpeechRecognizer } from '../../session/voice.js';
+import { errorMessage } from '../../errors.js';
 
 export interface OpenAITranscriptionOptions {
   /** Up to and including the version, e.g. `https://api.openai.com/v1`. */
@@ -163,7 +164,7 @@ class TranscriptionStream implements RecognitionStream {
         signal: this.controller.signal,
       });
       const body = await res.text();
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${errorMessage(body)}`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${apiErrorMessage(body)}`);
       const parsed = JSON.parse(body) as { text?: unknown };
       if (typeof parsed.text !== 'string') throw new Error('the response has no text');
       return parsed.text.trim() || undefined;
@@ -171,7 +172,7 @@ class TranscriptionStream implements RecognitionStream {
       if (!this.closed && !this.errorLogged) {
         this.errorLogged = true;
         this.log.warn(
-          { model, err: err instanceof Error ? err.message : String(err) },
+          { model, err: errorMessage(err) },
           'transcription endpoint failed; utterances go without their transcript (logged once per session)',
         );
       }
@@ -181,7 +182,7 @@ class TranscriptionStream implements RecognitionStream {
 }
 
 /** OpenAI's `{"error": {"message"}}`, else the body itself (shortened). */
-export function errorMessage(body: string): string {
+export function apiErrorMessage(body: string): string {
   try {
     const parsed = JSON.parse(body) as { error?: { message?: unknown } | string };
     if (typeof parsed.error === 'string') return parsed.error;

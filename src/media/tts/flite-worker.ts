@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { preloadResampler, resamplePcm16 } from '../pcm/resampler.js';
 import type { FliteVoice } from './voices.js';
+import { errorMessage } from '../../errors.js';
 
 export interface FliteWorkerData {
   /** Private scratch directory, created and removed by the parent (which survives a terminate). */
@@ -173,7 +174,7 @@ async function handle(request: FliteRequest): Promise<FliteReply> {
         : pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength);
     return { id: request.id, ok: true, pcm: exact as ArrayBuffer };
   } catch (err) {
-    return { id: request.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+    return { id: request.id, ok: false, message: errorMessage(err) };
   }
 }
 

@@ -5,7 +5,7 @@
  * format, so the bytes go out as they come.
  */
 import type { SpeechSynthesizer } from '../../session/speech.js';
-import { errorMessage } from '../stt/openai-transcription.js';
+import { apiErrorMessage } from '../stt/openai-transcription.js';
 
 export interface OpenAISpeechOptions {
   /** Up to and including the version, e.g. `https://api.openai.com/v1`. */
@@ -58,7 +58,7 @@ export function createOpenAISpeechSynthesizer(options: OpenAISpeechOptions): Spe
         body: JSON.stringify({ model: options.model, input: text, voice: mapped, response_format: 'pcm' }),
         signal: signal ? AbortSignal.any([signal, closing.signal]) : closing.signal,
       });
-      if (!res.ok) throw new OpenAISpeechError(res.status, errorMessage(await res.text()));
+      if (!res.ok) throw new OpenAISpeechError(res.status, apiErrorMessage(await res.text()));
       const pcm = Buffer.from(await res.arrayBuffer());
       // Whole samples only.
       return pcm.length % 2 === 0 ? pcm : pcm.subarray(0, pcm.length - 1);

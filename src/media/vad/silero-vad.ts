@@ -12,6 +12,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { VadEvent, VadStream, VoiceActivityDetector } from '../../session/voice.js';
 import { INPUT_SAMPLE_RATE } from '../../session/voice.js';
 import { SpeechSegmenter, SILERO_WINDOW_MS } from './segmenter.js';
+import { errorMessage } from '../../errors.js';
 
 /**
  * Samples per model call at 16 kHz (derived from SILERO_WINDOW_MS so the segmenter's atMs stays
@@ -41,7 +42,7 @@ export function sileroModelPath(): string {
  * (it downloads CUDA providers from NuGet); the fix is to skip that download and reinstall.
  */
 export function sileroFailure(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const code = (err as NodeJS.ErrnoException).code;
   const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
   if (missing && message.includes("'onnxruntime-node'")) {
