@@ -1,13 +1,11 @@
 /**
- * The session coordinator: applies client messages in order and drives the turn state
- * (turn-state.ts). What it coordinates keeps its own state: the conversation and its token count
- * (conversation.ts), the user's pending input (user-input.ts), unanswered function calls
- * (tool-calls.ts), the turn's token use (turn-usage.ts), and where compression may cut
- * (compression-policy.ts). It does no I/O of its own; the connection gives it an output and the
- * composition root gives it an engine, a synthesizer and a clock.
- *
- * Turn signals follow PROTOCOL.md §6: modelTurn… → generationComplete → turnComplete; a barge-in
- * gives interrupted → (toolCallCancellation) → turnComplete and no generationComplete.
+ * The session coordinator: applies client messages in order and decides when a model turn
+ * starts, resumes or is interrupted. What it coordinates keeps its own state: the conversation
+ * and its token count (conversation.ts), the user's pending input (user-input.ts), unanswered
+ * function calls (tool-calls.ts), where compression may cut (compression-policy.ts), and the
+ * model side, which runs generations and ends turns with the turn state and token use that go
+ * with them (turn-runner.ts). It does no I/O of its own; the connection gives it an output and
+ * the composition root gives it an engine, a synthesizer and a clock.
  */
 import type { ClientContent, ContextUpdate, RealtimeInput, ToolResponse, ClientMessage } from '../protocol/client-schema.js';
 import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
@@ -15,20 +13,20 @@ import { msg } from '../protocol/server-messages.js';
 import { compressionKeepFrom } from './compression-policy.js';
 import { compressionSettings, type CompressionEvent, type CompressionSettings } from './context-window.js';
 import { Conversation } from './conversation.js';
-import { CutTurn, type TurnOutcome } from './cut-turn.js';
 import { EngineLink } from './engine-link.js';
 import { profileFor } from './models.js';
 import { TokenAccountant } from './tokens.js';
 import type { SessionConfig } from './config.js';
 import { base64ByteLength, pcmBytesPerSecond, turnFromClient, type ContextTurn } from './context.js';
-import { Generation, type IssuedCall } from './generation.js';
+import type { Generation } from './generation.js';
 import type { SessionId } from './ids.js';
 import { realtimeBlobs } from './realtime-blobs.js';
 import type { LiveSessionDeps, RestoredState, SessionOutput, SessionSnapshot, SessionStatus } from './session-ports.js';
 import type { SpeechSession, SpeechSink, VoiceCapabilities } from './speech-port.js';
 import { ToolCalls } from './tool-calls.js';
-import { statusOf, TurnState } from './turn-state.js';
-import { TurnUsage, type TokenTotals } from './turn-usage.js';
+import { TurnRunner } from './turn-runner.js';
+import { statusOf, type TurnState } from './turn-state.js';
+import type { TokenTotals } from './turn-usage.js';
 import { UserInput } from './user-input.js';
 
 export type { TokenTotals } from './turn-usage.js';
@@ -37,15 +35,13 @@ export type { CoreLogger, LiveSessionDeps, RestoredState, SessionOutput, Session
 export class LiveSession implements SpeechSession {
   readonly createdAt: number;
   private currentConfig: SessionConfig;
-  private readonly turn = new TurnState<Generation>();
   private readonly conversation: Conversation;
   private readonly input: UserInput;
   private readonly calls: ToolCalls;
-  private readonly usage = new TurnUsage();
   private readonly engine: EngineLink;
-  private completed: number;
-  /** The next generation ends after this many content messages (cut-turn.ts). */
-  private nextCut: number | undefined;
+  private readonly runner: TurnRunner;
+  /** The runner's turn state, which input reads and queues replies on. */
+  private readonly turn: TurnState<Generation>;
   private output: SessionOutput | undefined;
   private speech: SpeechSink | undefined;
 
@@ -57,12 +53,21 @@ export class LiveSession implements SpeechSession {
   ) {
     this.currentConfig = config;
     this.createdAt = restored?.createdAt ?? deps.clock.now();
-    this.completed = restored?.turnsCompleted ?? 0;
     const accountant = new TokenAccountant(deps.tokenizer, deps.tokenRates, config.setup.generationConfig?.mediaResolution);
     this.conversation = new Conversation(accountant, deps.preambleTokens, config, restored);
     this.input = new UserInput(config, restored?.pendingInput);
     this.calls = new ToolCalls(restored?.pendingCalls);
     this.engine = new EngineLink(deps.engine, id, () => this.currentConfig, (text) => this.onEngineTranscript(text));
+    const host = {
+      output: () => this.output,
+      config: () => this.currentConfig,
+      fail: (close: CloseSpec, detail: string) => this.fail(close, detail),
+      // The reply a turn owed: the input that waited for it, or the WHEN_IDLE responses already in the history.
+      replyOwed: () => (this.input.hasTurnInput() ? this.commitUserTurn() : this.startTurn()),
+    };
+    const parts = { engine: this.engine.session, deps, conversation: this.conversation, calls: this.calls };
+    this.runner = new TurnRunner(host, parts, restored?.turnsCompleted ?? 0);
+    this.turn = this.runner.turn;
   }
 
   /** The session's config; only a contextUpdate changes it (system instruction and tools). */
@@ -85,12 +90,12 @@ export class LiveSession implements SpeechSession {
   }
 
   get turnsCompleted(): number {
-    return this.completed;
+    return this.runner.turnsCompleted;
   }
 
   /** Token use of the session so far, for the control API. */
   get totals(): Readonly<TokenTotals> {
-    return this.usage.totals;
+    return this.runner.totals;
   }
 
   /** Tokens of the prompt now. */
@@ -126,7 +131,7 @@ export class LiveSession implements SpeechSession {
       history: this.conversation.history,
       firstTurn: this.conversation.firstTurn,
       userTurns: this.conversation.userTurns,
-      turnsCompleted: this.completed,
+      turnsCompleted: this.runner.turnsCompleted,
       pendingInput: this.input.snapshot(),
       pendingCalls: this.calls.calls,
     };
@@ -148,7 +153,7 @@ export class LiveSession implements SpeechSession {
 
   /** The connection is gone: stop generating; nothing more is sent. */
   end(): void {
-    this.turn.end()?.abort();
+    this.runner.end();
     this.output = undefined;
     this.engine.release();
   }
@@ -184,7 +189,7 @@ export class LiveSession implements SpeechSession {
    * (PROTOCOL.md §6.6, an injected fault). The history keeps what was sent, as after a barge-in.
    */
   cutNextTurn(afterChunks: number): void {
-    this.nextCut = afterChunks;
+    this.runner.cutNext(afterChunks);
   }
 
   /** The voice input opens its port (speech-port.ts): what it provides sets how spoken turns are taken. */
@@ -200,7 +205,7 @@ export class LiveSession implements SpeechSession {
 
   private onClientContent(cc: ClientContent): void {
     // "A message here will interrupt any current model generation" (PROTOCOL.md §3.2).
-    if (this.turn.open) this.interrupt();
+    if (this.turn.open) this.runner.interrupt();
     for (const content of cc.turns ?? []) this.conversation.append(turnFromClient(content));
     if (cc.turnComplete) this.startTurn();
   }
@@ -212,7 +217,7 @@ export class LiveSession implements SpeechSession {
       return;
     }
     if (ri.activityStart) {
-      if (this.turn.open && this.config.activityInterrupts) this.interrupt();
+      if (this.turn.open && this.config.activityInterrupts) this.runner.interrupt();
       // A new activity while the last one waits for its transcript: the last one goes as it is.
       if (this.input.awaitingTranscript) this.onSpeechEnded(undefined, undefined);
       this.input.speechBegan();
@@ -239,7 +244,7 @@ export class LiveSession implements SpeechSession {
 
   private onSpeechStarted(): void {
     if (!this.turn.live || !this.input.detectsSpeech) return;
-    if (this.turn.open && this.config.activityInterrupts) this.interrupt();
+    if (this.turn.open && this.config.activityInterrupts) this.runner.interrupt();
     this.input.speechBegan();
     this.engine.hear({ type: 'activityStart' });
   }
@@ -280,7 +285,7 @@ export class LiveSession implements SpeechSession {
         this.turn.queueReply();
         return;
       }
-      this.interrupt();
+      this.runner.interrupt();
     }
     this.conversation.append({ role: 'user', parts: this.input.take() });
     this.startTurn();
@@ -296,11 +301,11 @@ export class LiveSession implements SpeechSession {
     if (answer.parts.length === 0) return;
     this.conversation.append({ role: 'user', parts: answer.parts });
     if (this.turn.phase.kind === 'awaitingTool') {
-      if (!this.calls.hasBlocking) this.runGeneration('resume');
+      if (!this.calls.hasBlocking) this.runner.resume();
       return;
     }
     if (answer.schedule === 'INTERRUPT') {
-      if (this.turn.open) this.interrupt();
+      if (this.turn.open) this.runner.interrupt();
       this.startTurn();
     } else if (answer.schedule === 'WHEN_IDLE') {
       if (this.turn.open) this.turn.queueReply();
@@ -320,8 +325,7 @@ export class LiveSession implements SpeechSession {
     // Not attached yet: nothing could be sent. The connection attaches before it delivers input.
     if (!this.output) return;
     this.compressIfNeeded();
-    this.usage.begin(this.conversation.promptDetails());
-    this.runGeneration('start');
+    this.runner.start();
   }
 
   /** Sliding-window compression, evaluated before a turn runs (PROTOCOL.md §5.5). */
@@ -332,83 +336,6 @@ export class LiveSession implements SpeechSession {
     if (!event) return;
     this.deps.log.info({ session: this.id, ...event }, 'context window compressed');
     this.deps.onCompression?.(event);
-  }
-
-  /** Runs a generation for a new turn (`start`) or for the open one once its blocking calls are answered (`resume`). */
-  private runGeneration(how: 'start' | 'resume'): void {
-    const out = this.output;
-    if (!out) return;
-    const cutAfter = this.nextCut;
-    this.nextCut = undefined;
-    const onToolCall = (calls: readonly IssuedCall[]): void => {
-      this.calls.issued(calls);
-      if (calls.some((c) => c.blocking)) {
-        // The generation ends here; the turn stays open until the responses arrive.
-        this.recordModel(generation);
-        this.turn.awaitTool();
-      }
-    };
-    const cut = cutAfter !== undefined ? new CutTurn(out, cutAfter, () => generation.abort()) : undefined;
-    const generation = new Generation(this.engine.session, this.deps, this.config, this.conversation.history, this.conversation.userTurns, cut ?? out, onToolCall);
-    if (how === 'start') this.turn.start(generation);
-    else this.turn.resume(generation);
-    void generation.run().then((outcome) => this.generationEnded(generation, cut ? cut.outcome(outcome) : outcome));
-  }
-
-  private generationEnded(generation: Generation, outcome: TurnOutcome): void {
-    // Settled already: interrupted, ended, or stopped by a blocking call.
-    if (!this.turn.isRunning(generation)) return;
-    this.recordModel(generation);
-    switch (outcome.kind) {
-      case 'complete':
-        this.turn.finish();
-        this.output?.send(msg.generationComplete());
-        this.turnEnded(true);
-        return;
-      case 'truncated':
-        this.turn.finish();
-        this.turnEnded(true);
-        return;
-      case 'toolCall':
-      case 'aborted':
-        // Not reached: those outcomes come only after the turn state moved on (see above).
-        return;
-      case 'failed':
-        this.turn.fail();
-        this.fail(outcome.close, outcome.detail);
-        return;
-    }
-  }
-
-  /** Barge-in: cut the generation, keep only what the client received, withdraw pending calls. */
-  private interrupt(): void {
-    const generation = this.turn.interrupt();
-    const cancelled = this.calls.withdraw(generation?.calls ?? []);
-    if (generation) {
-      generation.abort();
-      this.recordModel(generation);
-    }
-    this.output?.send(msg.interrupted());
-    if (cancelled.length > 0) this.output?.send(msg.toolCallCancellation(cancelled));
-    this.turnEnded(false);
-  }
-
-  /** The open turn has ended (the state is idle now): turnComplete, then the reply it owes, unless a barge-in ended it. */
-  private turnEnded(byItself: boolean): void {
-    this.output?.send(msg.turnComplete(this.usage.finish()));
-    this.completed++;
-    if (byItself && this.turn.takeQueuedReply()) {
-      if (this.input.hasTurnInput()) this.commitUserTurn();
-      else this.startTurn();
-    }
-    this.output?.turnCompleted?.();
-  }
-
-  /** What the model said in this turn goes into the history, as the client received it. */
-  private recordModel(generation: Generation): void {
-    this.usage.counted(generation.usage);
-    const parts = generation.sentParts();
-    if (parts.length > 0) this.usage.responded(this.conversation.append({ role: 'model', parts }));
   }
 
   private fail(close: CloseSpec, detail: string): void {
