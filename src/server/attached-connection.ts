@@ -1,8 +1,8 @@
 /**
  * The port through which everything outside connection.ts acts on a connection: the registry
  * (takeover, the control API), drain and reset, the session lifetime, the fault actions. No piece
- * takes the whole Connection, and this file names no transport class: the registry is part of the
- * published `ReliveServer`, and ws's types (not a dependency of apps) stay out of its declarations.
+ * takes the whole Connection, and this file names no transport class, so ws's types stay out of
+ * every module that acts on connections.
  */
 import type { CloseSpec } from '../protocol/close-codes.js';
 import type { LiveEndpoint } from '../protocol/endpoint.js';
