@@ -1,37 +1,31 @@
 /**
  * One WebSocket from accept to close: waits for `setup` (nothing is sent before it), queues what
- * arrives while setup is processed, feeds messages to the session in order, keeps the socket
- * alive, and closes with the code and reason PROTOCOL.md §7.2 gives for every kind of bad input.
+ * arrives while setup is processed, feeds messages in order to the session attached to it
+ * (session-attachment.ts), keeps the socket alive, and closes with the code and reason
+ * PROTOCOL.md §7.2 gives for every kind of bad input.
  */
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Setup } from '../protocol/client-schema.js';
-import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
+import { CloseReasons, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { parseClientFrame, type ParseResult } from '../protocol/parse.js';
 import { msg } from '../protocol/server-messages.js';
-import { errorMessage } from '../errors.js';
 import type { Timer } from '../session/clock.js';
-import type { SessionConfig } from '../session/config.js';
 import { principalOf } from '../session/handles.js';
 import { deadlineFor } from '../session/lifetimes.js';
-import type { LiveSession } from '../session/live-session.js';
-import { Resumption } from '../session/resumption.js';
 import type { AttachedConnection } from './attached-connection.js';
 import type { ServerContext } from './context.js';
-import { detachWithRetry } from './detach-retry.js';
 import { logSetup, logUnknownFields } from './frame-log.js';
 import { injectFault, type FaultTarget } from './message-faults.js';
 import { Outbound } from './outbound.js';
-import type { OpenedSession } from './session-opening.js';
-import { SessionLifetime } from './session-lifetime.js';
+import { SessionAttachment } from './session-attachment.js';
 import { openForSetup, type SetupOutcome } from './setup-step.js';
 import { answerStatuslessCloseWith1000, closeWithReasonOnProtocolError } from './ws-hooks.js';
 import type { ConnectionTap } from './wire-tap.js';
-import { VoiceInput } from './voice-input.js';
-import { ClientTrafficLog, ModelTurnLog } from './traffic-log.js';
+import { ClientTrafficLog } from './traffic-log.js';
 
 type State = 'awaitingSetup' | 'settingUp' | 'active' | 'closed';
 
@@ -49,14 +43,11 @@ export class Connection implements AttachedConnection {
   readonly openedAt: number;
   readonly remoteAddress: string | undefined;
   private state: State = 'awaitingSetup';
-  private opened: OpenedSession | undefined;
+  /** The session this connection holds: set when the setup step opened it (session-attachment.ts). */
+  private attachment: SessionAttachment | undefined;
   /** Frames that arrive while setup is processed. */
   private readonly queue: Frame[] = [];
   private readonly principal: string;
-  private attachedAt = 0;
-  /** The session lifetime and resumption of the attached session: set when setup completes. */
-  private lifetime: SessionLifetime | undefined;
-  private resumption: Resumption | undefined;
   /** The store write that ends this connection's hold on the session. */
   private finalWrite: Promise<void> = Promise.resolve();
   private releaseClosed: () => void = () => undefined;
@@ -68,7 +59,6 @@ export class Connection implements AttachedConnection {
   private keepalive: NodeJS.Timeout | undefined;
   private missedPongs = 0;
   private readonly tap: ConnectionTap | undefined;
-  private voice: VoiceInput | undefined;
   /** When the frame being handled arrived (queued frames keep their own), for the ingest-lag metric. */
   private frameArrivedAt = 0;
   /** A cut turn a fault asked for before the session existed. */
@@ -78,7 +68,6 @@ export class Connection implements AttachedConnection {
   private logger: Logger | undefined;
   private loggedSession: string | undefined;
   private readonly clientTraffic = new ClientTrafficLog(() => this.log());
-  private readonly modelTurns = new ModelTurnLog(() => this.log());
 
   constructor(
     private readonly ws: WebSocket,
@@ -97,20 +86,12 @@ export class Connection implements AttachedConnection {
     const tap = this.tap;
     this.outbound = new Outbound(ws, ctx.outboundHighWaterMark, ctx.clock, tap && ((m) => tap.serverMessage(m)), ctx.faults.random);
     answerStatuslessCloseWith1000(ws);
-    closeWithReasonOnProtocolError(ws, (err) =>
-      err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-        ? payloadTooLargeClose(ctx.maxFrameBytes)
-        : err.code === 'WS_ERR_INVALID_UTF8'
-          ? CloseReasons.invalidArgument
-          : undefined,
-    );
+    closeWithReasonOnProtocolError(ws, ctx.maxFrameBytes);
     ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     // Errors are followed by 'close'; without a listener ws would throw them.
     ws.on('error', (err) => this.log().debug({ err: err.message }, 'socket error'));
-    ws.on('pong', () => {
-      this.missedPongs = 0;
-    });
+    ws.on('pong', () => void (this.missedPongs = 0));
     this.setupTimer = this.timer(ctx.setupTimeoutMs, () => {
       if (this.state === 'awaitingSetup') this.close(CloseReasons.deadlineExpired, 'no setup within the timeout');
     });
@@ -125,14 +106,6 @@ export class Connection implements AttachedConnection {
       this.keepalive.unref();
     }
     this.log().info({ remote: this.remoteAddress, path, apiVersion: endpoint.apiVersion, credential: credential?.source }, 'connection opened');
-  }
-
-  get sessionId(): string | undefined {
-    return this.opened?.session.id;
-  }
-
-  get session(): LiveSession | undefined {
-    return this.opened?.session;
   }
 
   /** Warns the client and closes at the deadline, as the real service does at its connection cap. */
@@ -201,7 +174,7 @@ export class Connection implements AttachedConnection {
         return;
       }
       this.log().warn({ type: parsed.type }, 'non-protocol message ignored');
-      this.resumption?.skip(index);
+      this.attachment?.skip(index);
       return;
     }
     if (parsed.unknownFields.length > 0) logUnknownFields(this.ctx.unknownFieldsLogged, () => this.log(), parsed.unknownFields);
@@ -211,22 +184,8 @@ export class Connection implements AttachedConnection {
     }
     this.clientTraffic.message(index, parsed.message, bytes);
     // The fault target is built only when a rule may strike: nothing extra per message otherwise.
-    if (!this.ctx.faults.empty && injectFault(this.ctx.faults, this.faultTarget(), parsed.message.kind, this.opened?.session.config.model)) return;
-    const session = this.opened?.session;
-    const resumption = this.resumption;
-    if (!session || !resumption) return;
-    const message = parsed.message;
-    // Resumption records the message as applied once it is: a barge-in's update waits for that.
-    resumption.handling();
-    try {
-      session.handle(message);
-      if (message.kind === 'realtimeInput') this.voice?.hear(message.realtimeInput, this.frameArrivedAt);
-    } catch (err) {
-      this.log().error({ err: errorMessage(err), kind: message.kind }, 'message handling failed');
-      this.close(CloseReasons.internal, 'internal error');
-      return;
-    }
-    resumption.handled(index);
+    if (!this.ctx.faults.empty && injectFault(this.ctx.faults, this.faultTarget(), parsed.message.kind, this.attachment?.session.config.model)) return;
+    this.attachment?.handle(index, parsed.message, this.frameArrivedAt);
   }
 
   /** What a fault rule may do to this connection (message-faults.ts). */
@@ -234,7 +193,7 @@ export class Connection implements AttachedConnection {
     return {
       connection: this,
       principal: this.principal,
-      session: this.opened?.session,
+      session: this.attachment?.session,
       drop: () => {
         this.shutdown();
         this.ws.terminate();
@@ -242,7 +201,7 @@ export class Connection implements AttachedConnection {
       delayOutput: (policy) => this.outbound.delayMessages(policy),
       // Struck by the setup itself: the session it opens gets the cut.
       cutNextTurn: (afterChunks) => {
-        const session = this.opened?.session;
+        const session = this.attachment?.session;
         if (session) session.cutNextTurn(afterChunks);
         else this.cutOnOpen = afterChunks;
       },
@@ -274,79 +233,15 @@ export class Connection implements AttachedConnection {
       this.close(outcome.close, outcome.detail);
       return;
     }
+    const ports = { ctx: this.ctx, connection: this, outbound: this.outbound, principal: this.principal, tap: this.tap, log: () => this.log() };
+    // Held before it is attached: the connection's log lines name the session from now on.
+    this.attachment = new SessionAttachment(ports, outcome.opened);
+    // The client left while the store was working: give the lease back at once.
     if (this.state === 'closed') {
-      // The client left while the store was working: give the lease back at once.
-      this.opened = outcome.opened;
-      this.attachedAt = this.ctx.clock.now();
-      this.release(outcome.opened);
+      this.finalWrite = this.attachment.release();
       return;
     }
-    this.activate(outcome.opened, outcome.config);
-  }
-
-  /** Attaches the opened session to this socket, says setupComplete, and runs what queued meanwhile. */
-  private activate(opened: OpenedSession, config: SessionConfig): void {
-    this.opened = opened;
-    this.attachedAt = this.ctx.clock.now();
-    const session = opened.session;
-    const log = this.log();
-    this.resumption = new Resumption({
-      session,
-      asked: config.resumption,
-      commit: (snapshot, index, now) => opened.checkpointer.commit(snapshot, index, now),
-      issue: (target) => this.ctx.handles.issue(target, this.principal),
-      send: (m) => this.outbound.send(m),
-      close: (spec, detail) => this.close(spec, detail),
-      now: () => this.ctx.clock.now(),
-      log,
-    });
-    this.lifetime = new SessionLifetime(
-      {
-        clock: this.ctx.clock,
-        lifetimes: this.ctx.lifetimes,
-        sessionCapClose: this.ctx.sessionCapClose,
-        store: this.ctx.store,
-        connection: this,
-        send: (m) => this.outbound.send(m),
-        log,
-      },
-      {
-        sessionId: session.id,
-        leaseToken: opened.checkpointer.leaseToken,
-        compression: session.config.compression !== undefined,
-        connectedMsBefore: opened.connectedMsBefore,
-        videoSeen: opened.videoSeen,
-        attachedAt: this.attachedAt,
-      },
-    );
-    if (this.cutOnOpen !== undefined) session.cutNextTurn(this.cutOnOpen);
-    session.attach({
-      send: (m) => {
-        this.modelTurns.sent(m);
-        this.outbound.send(m);
-      },
-      ready: () => this.outbound.ready(),
-      close: (spec, detail) => this.close(spec, detail),
-      turnCompleted: () => {
-        this.ctx.metrics.turns.inc();
-        this.resumption?.turnCompleted();
-      },
-      videoReceived: () => this.lifetime?.videoReceived(),
-    });
-    this.voice = new VoiceInput(session, {
-      ...this.ctx.voice,
-      transcribeForEngine: this.ctx.engine.needsTranscripts === true,
-      engineTranscribes: this.ctx.engine.hearsInput === true,
-      log: this.ctx.log,
-      observeLag: (s) => this.ctx.metrics.ingestLag.observe(s),
-    });
-    this.ctx.registry.attach(session, this);
-    this.tap?.session(session.id, opened.resumed);
-    this.outbound.send(msg.setupComplete(this.ctx.sessionIdInSetupComplete ? session.id : undefined));
-    this.log().info({ model: config.model, modality: config.modality, resumed: opened.resumed, seq: opened.seq }, opened.resumed ? 'session resumed' : 'session started');
-    // The handle of the checkpoint the session starts from; nothing of this connection is consumed yet.
-    if (config.resumption) this.resumption.start(opened.seq);
-    this.lifetime.schedule();
+    this.attachment.attach(outcome.config, this.cutOnOpen);
     this.state = 'active';
     // Pipecat sends clientContent right behind setup: those messages run now, in order.
     for (const frame of this.queue.splice(0)) {
@@ -370,36 +265,12 @@ export class Connection implements AttachedConnection {
     this.state = 'closed';
     for (const t of this.timers) t.cancel();
     this.timers.clear();
-    this.lifetime?.stop();
-    this.resumption?.stop();
+    this.attachment?.stop();
     if (this.keepalive) clearInterval(this.keepalive);
     this.ctx.connections.delete(this);
     this.releaseClosed();
     // Still setting up: the setup step gives the lease back when it is done (settle).
-    if (this.opened && !wasSettingUp) this.release(this.opened);
-  }
-
-  /** Ends the session's life on this connection and hands it back to the store (detach-retry.ts). */
-  private release(opened: OpenedSession): void {
-    const now = this.ctx.clock.now();
-    // The state at the close, when it is a resumable one: what the control API shows of the session
-    // afterwards. Clients resume from the handles they were sent, never from this one.
-    const appliedIndex = this.resumption?.appliedIndex ?? 0;
-    if (opened.session.resumable) void opened.checkpointer.commit(opened.session.snapshot(), appliedIndex, now).catch(() => undefined);
-    opened.session.end();
-    this.voice?.close();
-    this.ctx.registry.detach(opened.session, this);
-    const request = {
-      sessionId: opened.session.id,
-      leaseToken: opened.checkpointer.leaseToken,
-      at: now,
-      connectedMs: now - this.attachedAt,
-      videoSeen: this.lifetime?.videoSeen ?? opened.videoSeen,
-    };
-    const log = this.log();
-    this.finalWrite = opened.checkpointer.settled().then(() => detachWithRetry({ store: this.ctx.store, log }, request));
-    this.ctx.pendingWrites.add(this.finalWrite);
-    void this.finalWrite.then(() => this.ctx.pendingWrites.delete(this.finalWrite));
+    if (this.attachment && !wasSettingUp) this.finalWrite = this.attachment.release();
   }
 
   private ping(): void {
@@ -424,7 +295,7 @@ export class Connection implements AttachedConnection {
 
   /** The connection's logger, with its session once there is one: made once for each, not per frame. */
   private log(): Logger {
-    const session = this.opened?.session.id;
+    const session = this.attachment?.session.id;
     if (!this.logger || this.loggedSession !== session) {
       this.logger = this.ctx.log.child({ conn: this.id, session });
       this.loggedSession = session;

@@ -7,7 +7,7 @@
  *    where ws would send only the code.
  */
 import type { WebSocket } from 'ws';
-import { truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
+import { CloseReasons, payloadTooLargeClose, truncateCloseReason, type CloseSpec } from '../protocol/close-codes.js';
 
 interface Receiver {
   prependListener(event: 'conclude', fn: (code: number, reason: Buffer) => void): void;
@@ -25,9 +25,16 @@ export function answerStatuslessCloseWith1000(ws: WebSocket): void {
   });
 }
 
-export function closeWithReasonOnProtocolError(ws: WebSocket, map: (err: Error & { code?: string }) => CloseSpec | undefined): void {
+/** The close for a protocol error ws found: the code and reason the real service sends for it. */
+function closeFor(err: Error & { code?: string }, maxFrameBytes: number): CloseSpec | undefined {
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return payloadTooLargeClose(maxFrameBytes);
+  if (err.code === 'WS_ERR_INVALID_UTF8') return CloseReasons.invalidArgument;
+  return undefined;
+}
+
+export function closeWithReasonOnProtocolError(ws: WebSocket, maxFrameBytes: number): void {
   receiverOf(ws)?.prependListener('error', (err) => {
-    const spec = map(err);
+    const spec = closeFor(err, maxFrameBytes);
     if (spec && ws.readyState === ws.OPEN) ws.close(spec.code, truncateCloseReason(spec.reason));
   });
 }
