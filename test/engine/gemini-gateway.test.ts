@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { Modality } from '@google/genai';
 import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
-import { Inbox, sdk, startServer } from '../helpers/server.js';
+import { Inbox, oneTurnThenLeave, sdk, startServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
@@ -214,13 +214,7 @@ describe('gateway across client reconnects', () => {
   test('a client that resumes within the grace period finds the same upstream session, not a re-seeded one', async () => {
     const { upstream, gateway, close } = await upstreamAndGateway();
     try {
-      const first = new Inbox();
-      const a = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: {} }, callbacks: first.callbacks });
-      a.sendClientContent({ turns: 'first words' });
-      await first.turnComplete();
-      const handle = (await first.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 2)).sessionResumptionUpdate!.newHandle!;
-      a.close();
-      await first.waitClose();
+      const handle = await oneTurnThenLeave(gateway.url, MODEL, 'first words');
 
       const second = new Inbox();
       const b = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: { handle } }, callbacks: second.callbacks });

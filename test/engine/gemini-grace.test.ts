@@ -9,7 +9,7 @@ import { Modality } from '@google/genai';
 import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { waitFor } from '../helpers/wait.js';
-import { Inbox, sdk, startServer } from '../helpers/server.js';
+import { Inbox, oneTurnThenLeave, sdk, startServer } from '../helpers/server.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
 const GRACE_MS = 60_000;
@@ -58,13 +58,7 @@ describe('gateway grace period on the injected clock', () => {
   test('a client that resumes within the grace period stops the clock on it: advancing past it closes nothing', async () => {
     const { clock, upstream, gateway } = await gatewayOnManualClock();
     try {
-      const first = new Inbox();
-      const a = await sdk(gateway.url).live.connect({ model: MODEL, config: { responseModalities: [Modality.TEXT], sessionResumption: {} }, callbacks: first.callbacks });
-      a.sendClientContent({ turns: 'first words' });
-      await first.turnComplete();
-      const handle = (await first.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 2)).sessionResumptionUpdate!.newHandle!;
-      a.close();
-      await first.waitClose();
+      const handle = await oneTurnThenLeave(gateway.url, MODEL, 'first words');
       await waitFor(() => clock.pending === 1, 'the grace timer is set');
       await clock.advance(GRACE_MS - 1);
 

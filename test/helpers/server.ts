@@ -1,5 +1,5 @@
 /** Starts a relive server on a free loopback port for one test file. */
-import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
+import { GoogleGenAI, Modality, type LiveServerMessage, type Session } from '@google/genai';
 import { createServer } from '../../src/modes/emulate.js';
 import type { ReliveServer } from '../../src/server/create-server.js';
 import type { ServerOptions } from '../../src/server/options.js';
@@ -62,6 +62,21 @@ export class Inbox {
       .map((m) => (m.serverContent?.modelTurn?.parts ?? []).map((p) => (p.thought ? '' : (p.text ?? ''))).join(''))
       .join('');
   }
+}
+
+/**
+ * A session through the SDK with resumption on: one text turn, then the client closes. Resolves
+ * with the handle of that turn's checkpoint, for a resume on a new connection.
+ */
+export async function oneTurnThenLeave(url: string, model: string, words: string): Promise<string> {
+  const inbox = new Inbox();
+  const session = await sdk(url).live.connect({ model, config: { responseModalities: [Modality.TEXT], sessionResumption: {} }, callbacks: inbox.callbacks });
+  session.sendClientContent({ turns: words });
+  await inbox.turnComplete();
+  const handle = (await inbox.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, 2)).sessionResumptionUpdate!.newHandle!;
+  session.close();
+  await inbox.waitClose();
+  return handle;
 }
 
 export type { Session };
