@@ -21,7 +21,7 @@
  * could not be interrupted: the next turn that finishes by itself runs the reply. It survives a
  * barge-in on purpose: the input it waits for is still pending after one.
  *
- * Where the next issues plug in (not implemented here):
+ * Where the next issues plug in (issue #16 builds them; this step only leaves room):
  * - Interaction status (a model profile where one request gives several turnCompletes, e.g.
  *   extended thinking): `generating` and `awaitingTool` gain an `interaction` (the request and the
  *   turns it has had so far), and a `continue(generation)` transition generating → generating
