@@ -11,10 +11,25 @@ export interface ServerPart {
   thought?: true;
 }
 
+/** One recognized word with its offsets in the audio (`Duration` strings), when `wordTimestamp` was asked for. */
+export interface TranscribedWord {
+  text: string;
+  startOffset?: string;
+  endOffset?: string;
+}
+
 export interface Transcription {
   text?: string;
   finished?: true;
+  languageCode?: string;
+  speakerLabel?: string;
+  words?: TranscribedWord[];
+  startOffset?: string;
+  endOffset?: string;
 }
+
+/** `serverContent.interactionStatus` (3.8 models): only IDLE ends the interaction; REQUIRES_ACTION is IDLE's old name. */
+export type InteractionStatus = 'IN_PROGRESS' | 'IDLE';
 
 export interface ServerContent {
   modelTurn?: { parts: ServerPart[] };
@@ -25,6 +40,8 @@ export interface ServerContent {
   outputTranscription?: Transcription;
   waitingForInput?: true;
   turnCompleteReason?: string;
+  interimInputTranscription?: Transcription;
+  interactionStatus?: InteractionStatus;
 }
 
 export interface ModalityTokenCount {
@@ -97,8 +114,10 @@ export const msg = {
   generationComplete(): ServerMessage {
     return { serverContent: { generationComplete: true } };
   },
-  turnComplete(usage?: UsageMetadata): ServerMessage {
-    return usage ? { serverContent: { turnComplete: true }, usageMetadata: usage } : { serverContent: { turnComplete: true } };
+  /** `interactionStatus` only on models whose profile sends it (3.8): IDLE on the last turn of a request. */
+  turnComplete(usage?: UsageMetadata, interactionStatus?: InteractionStatus): ServerMessage {
+    const serverContent: ServerContent = interactionStatus ? { turnComplete: true, interactionStatus } : { turnComplete: true };
+    return usage ? { serverContent, usageMetadata: usage } : { serverContent };
   },
   interrupted(): ServerMessage {
     return { serverContent: { interrupted: true } };

@@ -38,6 +38,7 @@ export interface ServerConfig
     | 'keepaliveIntervalMs'
     | 'unknownModels'
     | 'extraModels'
+    | 'models'
     | 'sessionIdInSetupComplete'
     | 'audioChunkMs'
     | 'outboundHighWaterMark'

@@ -79,6 +79,7 @@ export function assembleServer(parts: ServerParts): ReliveServer {
     keepaliveIntervalMs: settings.keepaliveIntervalMs,
     unknownModels: settings.unknownModels,
     extraModels: settings.extraModels,
+    models: settings.models,
     sessionIdInSetupComplete: settings.sessionIdInSetupComplete,
     audioChunkMs: settings.audioChunkMs,
     outboundHighWaterMark: settings.outboundHighWaterMark,

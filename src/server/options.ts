@@ -7,7 +7,9 @@ import { checkNodeId, newNodeId } from '../cluster/node-id.js';
 import type { Scenario } from '../engine/scripted/scenario.js';
 import type { Clock } from '../session/clock.js';
 import type { Engine } from '../session/engine.js';
-import type { UnknownModelPolicy } from '../session/models.js';
+import type { ModelProfileOverride, UnknownModelPolicy } from '../session/models.js';
+import { modelCatalog } from '../session/model-table.js';
+import type { ModelCatalog } from '../session/models.js';
 import type { SpeechSynthesizer } from '../session/speech.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from '../session/lifetimes.js';
 import type { SessionStore } from '../session/store.js';
@@ -41,6 +43,11 @@ export interface ServerOptions {
   unknownModels?: UnknownModelPolicy;
   /** Models accepted in addition to the built-in catalogue. */
   extraModels?: readonly string[];
+  /**
+   * Model profiles of your own, looked at before the built-in ones (docs/models.md): a new model,
+   * or a built-in one with some fields changed (`extends`, or the same `name`).
+   */
+  modelProfiles?: readonly ModelProfileOverride[];
   /** Put the session id into setupComplete (default true). */
   sessionIdInSetupComplete?: boolean;
   /** Milliseconds of audio per output chunk; default 100. */
@@ -130,6 +137,8 @@ export interface ServerSettings {
   readonly keepaliveIntervalMs: number;
   readonly unknownModels: UnknownModelPolicy;
   readonly extraModels: readonly string[];
+  /** The built-in model profiles behind the user's own. */
+  readonly models: ModelCatalog;
   readonly sessionIdInSetupComplete: boolean;
   readonly audioChunkMs: number;
   readonly outboundHighWaterMark: number;
@@ -159,6 +168,7 @@ export function resolveSettings(options: ServerOptions): ServerSettings {
     keepaliveIntervalMs: options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
     unknownModels: options.unknownModels ?? 'accept',
     extraModels: options.extraModels ?? [],
+    models: modelCatalog(options.modelProfiles ?? []),
     sessionIdInSetupComplete: options.sessionIdInSetupComplete ?? true,
     audioChunkMs: options.audioChunkMs ?? DEFAULTS.audioChunkMs,
     outboundHighWaterMark: options.outboundHighWaterMark ?? DEFAULTS.outboundHighWaterMark,

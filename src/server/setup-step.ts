@@ -15,7 +15,7 @@ import { createSession, resumeSession, type Holder, type OpenedSession, type Ope
 
 /** What the setup step uses of the server. */
 export type SetupContext = OpeningContext &
-  Pick<ServerContext, 'apiKeys' | 'unknownModels' | 'extraModels' | 'engine' | 'speech' | 'audioChunkMs' | 'tokens' | 'metrics'>;
+  Pick<ServerContext, 'apiKeys' | 'unknownModels' | 'extraModels' | 'models' | 'engine' | 'speech' | 'audioChunkMs' | 'tokens' | 'metrics'>;
 
 export type SetupOutcome =
   | { readonly ok: true; readonly opened: OpenedSession; readonly config: SessionConfig }
@@ -40,6 +40,7 @@ export async function openForSetup(ctx: SetupContext, request: SetupRequest): Pr
   const resolved = resolveConfig(request.setup, {
     unknownModels: ctx.strict ? 'reject' : ctx.unknownModels,
     extraModels: ctx.extraModels,
+    models: ctx.models,
     apiVersion: request.apiVersion,
   });
   if (!resolved.ok) return { ok: false, close: resolved.close, detail: resolved.detail };

@@ -5,12 +5,19 @@
 import type { Content, Setup, Tool } from '../protocol/client-schema.js';
 import { CloseReasons, unknownModelClose, type CloseSpec } from '../protocol/close-codes.js';
 import type { VadSettings } from './voice.js';
-import { isKnownModel, type UnknownModelPolicy } from './models.js';
+import type { ModelCatalog, ModelProfile, UnknownModelPolicy } from './models.js';
+import { modelCatalog } from './model-table.js';
+
+const builtinCatalog = modelCatalog();
 
 export type ResponseModality = 'TEXT' | 'AUDIO';
 
 export interface SessionConfig {
   readonly model: string;
+  /** What the model does differently (models.ts); the default profile for a model no profile names. */
+  readonly profile: ModelProfile;
+  /** False when no profile names the model and the default profile stands in. */
+  readonly knownModel: boolean;
   readonly modality: ResponseModality;
   readonly voice: string | undefined;
   readonly systemInstruction: Content | undefined;
@@ -35,6 +42,8 @@ export interface SessionConfig {
 export interface ConfigOptions {
   readonly unknownModels: UnknownModelPolicy;
   readonly extraModels?: readonly string[];
+  /** Default: the built-in profiles only. */
+  readonly models?: ModelCatalog;
   readonly apiVersion: string;
 }
 
@@ -42,7 +51,8 @@ export type ConfigResult = { ok: true; config: SessionConfig } | { ok: false; cl
 
 export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResult {
   const model = setup.model.startsWith('models/') || setup.model.startsWith('tunedModels/') ? setup.model : `models/${setup.model}`;
-  if (options.unknownModels === 'reject' && !isKnownModel(model, options.extraModels)) {
+  const match = (options.models ?? builtinCatalog).lookup(model);
+  if (options.unknownModels === 'reject' && !match.known && !(options.extraModels ?? []).includes(model)) {
     return { ok: false, close: unknownModelClose(model, options.apiVersion), detail: `unknown model ${model}` };
   }
   const gen = setup.generationConfig;
@@ -64,6 +74,8 @@ export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResul
     ok: true,
     config: {
       model,
+      profile: match.profile,
+      knownModel: match.known,
       modality: requested,
       voice: gen?.speechConfig?.voiceConfig?.prebuiltVoiceConfig?.voiceName,
       systemInstruction: setup.systemInstruction,

@@ -14,7 +14,6 @@ import { compressionKeepFrom } from './compression-policy.js';
 import { compressionSettings, type CompressionEvent, type CompressionSettings } from './context-window.js';
 import { Conversation } from './conversation.js';
 import { EngineLink } from './engine-link.js';
-import { profileFor } from './models.js';
 import { TokenAccountant } from './tokens.js';
 import type { SessionConfig } from './config.js';
 import { base64ByteLength, pcmBytesPerSecond, turnFromClient, type ContextTurn } from './context.js';
@@ -105,7 +104,7 @@ export class LiveSession implements SpeechSession {
 
   /** The compression settings in force (undefined: compression off). */
   get compression(): CompressionSettings | undefined {
-    return compressionSettings(this.config.compression, this.deps.contextWindowTokens ?? profileFor(this.config.model).contextWindowTokens);
+    return compressionSettings(this.config.compression, this.deps.contextWindowTokens ?? this.config.profile.contextWindowTokens);
   }
 
   get compressionEvents(): readonly CompressionEvent[] {
