@@ -1,8 +1,8 @@
 /**
  * What the library knows of the conversation from its own side of the wire: whether the model is
- * mid-turn, which tool calls await an answer, and a transcript of finished turns. The first two
- * decide when a connection may be rotated; the transcript seeds a fresh session when a handle no
- * longer resumes.
+ * mid-turn or a reply is awaited, and a transcript of finished turns. With the interaction boundary
+ * (protocol/interaction-boundary.ts: owed tool calls, IDLE, the handle after it) the first decides
+ * when a connection may be rotated; the transcript seeds a fresh session when a handle no longer resumes.
  */
 import type { TranscriptTurn } from './handle-store.js';
 
@@ -14,16 +14,15 @@ export class Conversation {
   generating = false;
   /** Input that asks for a reply was sent, and no reply has started yet. */
   awaitingReply = false;
-  readonly pendingCalls = new Set<string>();
   readonly transcript: TranscriptTurn[] = [];
   private modelText = '';
   /** User input of the turn in progress: it enters the transcript when the turn ends, as consumed. */
   private userTexts: string[] = [];
   private transcribed = '';
 
-  /** The session is at a turn boundary: nothing generating, nothing owed to the model. */
+  /** Nothing generating and no reply awaited (owed tool calls are the boundary tracker's). */
   get idle(): boolean {
-    return !this.generating && !this.awaitingReply && this.pendingCalls.size === 0;
+    return !this.generating && !this.awaitingReply;
   }
 
   sent(wire: Record<string, unknown>): void {
@@ -44,8 +43,6 @@ export class Conversation {
     }
     // Manual activity detection: the end of the user's activity asks for the reply.
     if (ri?.activityEnd) this.awaitingReply = true;
-    const tr = wire.toolResponse as { functionResponses?: { id?: string; willContinue?: boolean }[] } | undefined;
-    for (const fr of tr?.functionResponses ?? []) if (fr.id && !fr.willContinue) this.pendingCalls.delete(fr.id);
   }
 
   received(m: Record<string, any>): void {
@@ -67,9 +64,7 @@ export class Conversation {
     if (m.toolCall) {
       this.generating = true;
       this.awaitingReply = false;
-      for (const fc of m.toolCall.functionCalls ?? []) if (fc.id) this.pendingCalls.add(fc.id);
     }
-    for (const id of m.toolCallCancellation?.ids ?? []) this.pendingCalls.delete(id);
   }
 
   private endTurn(): void {

@@ -2,8 +2,10 @@
  * A Live session that outlives its connections. The app sends and receives as with the SDK's
  * Session; underneath, connections come and go:
  *
- * - goAway: a new socket is opened at once (TCP and upgrade, no setup yet), and at the next turn
- *   boundary the old connection is closed and the new one resumes with the newest handle. Setup
+ * - goAway: a new socket is opened at once (TCP and upgrade, no setup yet), and at the next
+ *   interaction boundary (protocol/interaction-boundary.ts: the interaction ended IDLE, no tool call
+ *   owed, its handle came) the old connection is closed and the new one resumes with that boundary
+ *   handle, never with one the server sent mid-answer. Setup
  *   waits for the old socket to close because the real service refuses a resume while the old
  *   connection is open (PROTOCOL.md §5.3); everything else is ready before that moment.
  * - an unexpected close: reconnect with backoff, down a ladder — resume with the handle, else a
@@ -12,6 +14,7 @@
  */
 import { LiveServerMessage, type LiveConnectConfig, type LiveSendClientContentParameters, type LiveSendRealtimeInputParameters, type LiveSendToolResponseParameters } from '@google/genai';
 import { parseDuration } from '../protocol/duration.js';
+import { InteractionBoundary } from '../protocol/interaction-boundary.js';
 import { Backoff } from './backoff.js';
 import { clockDelay, every, realClock, type ClientClock, type ClientTimer } from './clock.js';
 import { clientContentMessage, realtimeInputMessage, toolResponseMessage, audioSeconds } from './client-messages.js';
@@ -95,13 +98,15 @@ const FORCE_MARGIN_MS = 2000;
 export class ResilientSession {
   private linkSeq = 0;
   private current: Link | undefined;
+  /** The handle to resume with: the newest boundary handle (or the stored one at the start). */
   private handle: string | undefined;
   /**
-   * A turn ended and its handle (the resumption update that follows turnComplete) has not come
-   * yet. A rotation waits for it: resuming with the handle before it would make the server
-   * answer that turn again, and input the app sent after seeing its end would cut the new answer.
+   * Where the session may be rotated. Its `handleOwed`: the interaction ended and its handle (the
+   * resumption update that follows turnComplete) has not come yet. A rotation waits for it:
+   * resuming with the handle before it would make the server answer that turn again, and input
+   * the app sent after seeing its end would cut the new answer.
    */
-  private handleBehind = false;
+  private readonly boundary = new InteractionBoundary();
   private readonly buffer: ReplayBuffer;
   private readonly conversation = new Conversation();
   private readonly backoff: Backoff;
@@ -179,6 +184,7 @@ export class ResilientSession {
   private send(wire: Record<string, unknown>): void {
     if (this.finished || this.closing) return;
     this.conversation.sent(wire);
+    this.boundary.onClient(wire);
     const entry = this.buffer.add(wire, audioSeconds(wire));
     const link = this.current;
     if (link?.ready && !this.rotation?.switching) this.transmit(link, entry);
@@ -250,13 +256,15 @@ export class ResilientSession {
       this.startRotation(link, parseDurationMs((json.goAway as { timeLeft?: string }).timeLeft));
       return;
     }
-    const update = json.sessionResumptionUpdate as { newHandle?: string; resumable?: boolean; lastConsumedClientMessageIndex?: string | number } | undefined;
-    if (update?.resumable && update.newHandle) this.onHandle(link, update.newHandle, update.lastConsumedClientMessageIndex);
+    // A handle sent mid-interaction (Agent Platform marks every update resumable) is not kept:
+    // resuming with it would restart the answer half-way, and the replay buffer stays at the last boundary.
+    const effect = this.boundary.onServer(json);
+    const update = json.sessionResumptionUpdate as { lastConsumedClientMessageIndex?: string | number } | undefined;
+    if (effect.boundaryHandle) this.onHandle(link, effect.boundaryHandle, update?.lastConsumedClientMessageIndex);
     this.conversation.received(json);
-    if ((json.serverContent as { turnComplete?: boolean } | undefined)?.turnComplete) {
+    if (effect.settled) {
       link.sentAtTurnComplete = link.sent;
       this.buffer.coverSentOn(link.id);
-      this.handleBehind = true;
     }
     this.deliver(json);
     if (this.rotation) this.checkBoundary();
@@ -264,7 +272,7 @@ export class ResilientSession {
 
   private onReady(link: Link, setupComplete: Record<string, unknown>): void {
     link.ready = true;
-    this.handleBehind = false;
+    this.boundary.reset(link.mode === 'resume' ? this.handle : undefined);
     this.attempts = 0;
     this.backoff.reset();
     this.startKeepalive(link);
@@ -302,7 +310,6 @@ export class ResilientSession {
 
   private onHandle(link: Link, handle: string, index: string | number | undefined): void {
     this.handle = handle;
-    this.handleBehind = false;
     if (this.settings.transparent && index !== undefined) this.buffer.consumedThrough(link.id, Number(index));
     else this.buffer.consumedThrough(link.id, link.sentAtTurnComplete);
     const store = this.settings.handleStore;
@@ -395,18 +402,19 @@ export class ResilientSession {
   private checkBoundary(): void {
     const rotation = this.rotation;
     if (!rotation || rotation.switching || !this.handle) return;
-    if (this.conversation.idle && !this.handleBehind) void this.switchOver(rotation);
+    if (this.conversation.idle && this.boundary.atBoundary) void this.switchOver(rotation);
   }
 
   /**
-   * The deadline is near and no boundary came: switch anyway, unless a tool call is owed (its
-   * handle would lose it) or a turn has ended and its handle is on the way (it follows turnComplete
+   * The deadline is near and no boundary came: switch anyway (with the last boundary handle; what
+   * came after it is replayed), unless a tool call is owed (its handle would lose it) or the
+   * interaction has ended and its handle is on the way (it follows turnComplete
    * once the server's commit is done): resuming with the handle before it would rewind the server to
    * before that turn and have it answered twice. The handle's arrival is a boundary (checkBoundary).
    */
   private forceSwitch(): void {
     const rotation = this.rotation;
-    if (!rotation || rotation.switching || !this.handle || this.conversation.pendingCalls.size > 0 || this.handleBehind) return;
+    if (!rotation || rotation.switching || !this.handle || this.boundary.pendingCalls.size > 0 || this.boundary.handleOwed) return;
     void this.switchOver(rotation);
   }
 

@@ -54,12 +54,16 @@ export class InteractionBoundary {
     return this.atRest && !this.handleSinceRest;
   }
 
-  /** A new connection was set up (fresh, resumed or seeded): nothing is mid-answer on it yet. */
-  reset(keepHandle = true): void {
+  /**
+   * A new connection was set up: nothing is mid-answer on it. `resumedWith` is the handle it
+   * resumed with (that handle marks this very point); undefined for a fresh or seeded session.
+   * Calls owed before stay owed: a resumed session still waits for their responses.
+   */
+  reset(resumedWith: string | undefined): void {
     this.atRest = true;
-    // After a resume the handle it used still marks this very point.
-    this.handleSinceRest = keepHandle && this.handle !== undefined;
-    if (!keepHandle) this.handle = undefined;
+    this.handle = resumedWith;
+    this.handleSinceRest = resumedWith !== undefined;
+    if (resumedWith === undefined) this.pending.clear();
   }
 
   onServer(frame: Record<string, unknown>): ServerFrameEffect {

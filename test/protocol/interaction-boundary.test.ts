@@ -61,17 +61,17 @@ test('a pending call holds the boundary until answered, withdrawn or silenced; w
   assert.equal(b.atBoundary, true);
 });
 
-test('reset after a resume keeps the handle it used as the boundary', () => {
+test('reset after a resume: the handle it used is the boundary; a fresh session has none', () => {
   const b = new InteractionBoundary();
   b.onServer(frame(msg.text('x')));
   b.onServer(frame(msg.turnComplete()));
   b.onServer(handle('h1'));
   b.onServer(frame(msg.text('y')));
   assert.equal(b.atBoundary, false);
-  b.reset();
+  b.reset('h1');
   assert.equal(b.atBoundary, true);
   assert.equal(b.boundaryHandle, 'h1');
-  b.reset(false);
+  b.reset(undefined);
   assert.equal(b.atBoundary, false);
   assert.equal(b.boundaryHandle, undefined);
 });
