@@ -40,6 +40,11 @@ const Action = z.discriminatedUnion('type', [
   z.object({ type: z.literal('refuseResume') }),
   /** The resume succeeds, input is taken, and generation never starts: no reply ever comes. */
   z.object({ type: z.literal('poisonHandle') }),
+  /**
+   * The resume succeeds and the session starts with an empty history: the upstream that lost its
+   * context (what a gateway's context-loss check must notice from promptTokenCount).
+   */
+  z.object({ type: z.literal('dropHistoryOnResume') }),
   /** Refuse the WebSocket upgrade with an HTTP status (429 RESOURCE_EXHAUSTED by default). */
   z.object({ type: z.literal('rejectUpgrade'), status: z.number().int().min(400).max(599).default(429) }),
 ]);
@@ -79,7 +84,7 @@ export type FaultPoint = 'upgrade' | 'message' | 'resume';
 const ACTIONS_AT: Record<FaultPoint, FaultAction['type'][]> = {
   upgrade: ['rejectUpgrade'],
   message: ['goAway', 'close', 'drop', 'delay', 'prematureTurnComplete', 'emptyTurnComplete'],
-  resume: ['refuseResume', 'poisonHandle'],
+  resume: ['refuseResume', 'poisonHandle', 'dropHistoryOnResume'],
 };
 
 export interface FaultFacts {

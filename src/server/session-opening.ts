@@ -95,12 +95,17 @@ export async function resumeSession(
   const token = await ctx.store.acquireLease(record.id, ctx.nodeId);
   const restored = await ctx.store.rewind(record.id, target.seq, token);
   if (!restored) return notFound('checkpoint vanished');
-  const { checkpoint, history } = restored;
+  const { checkpoint } = restored;
+  // A session that forgot its conversation: as if compression had dropped every turn, so the
+  // store's log and the turn numbers go on where they were and only the context is gone.
+  const dropped = fault?.type === 'dropHistoryOnResume';
+  const history = dropped ? [] : restored.history;
+  const firstTurn = dropped ? checkpoint.turnCount : (checkpoint.firstTurn ?? 0);
   // Read again: a holder that just yielded may have committed one last checkpoint.
   const maxSeq = (await ctx.store.get(record.id))?.maxSeq ?? checkpoint.seq;
   const session = new LiveSession(record.id as SessionId, config, deps, {
     history,
-    firstTurn: checkpoint.firstTurn ?? 0,
+    firstTurn,
     userTurns: checkpoint.userTurns,
     turnsCompleted: checkpoint.turnsCompleted,
     pendingInput: checkpoint.pendingInput,

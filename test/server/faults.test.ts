@@ -294,6 +294,44 @@ describe('message-level faults', () => {
     }
   });
 
+  test('dropHistoryOnResume: the resumed session has no context (promptTokenCount), turns and handles go on', async () => {
+    const server = await startServer({ keepaliveIntervalMs: 0 });
+    try {
+      const first = await open(server.url, { sessionResumption: {} });
+      for (const text of ['my name is Ada and I live in a lighthouse', 'the lighthouse stands on a cliff by the sea']) {
+        const mark = first.inbox.messages.length;
+        first.session.sendClientContent({ turns: text });
+        await first.inbox.turnComplete(mark);
+        await first.inbox.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, mark);
+      }
+      const handle = first.inbox.messages.findLast((m) => m.sessionResumptionUpdate?.resumable)!.sessionResumptionUpdate!.newHandle!;
+      first.session.close();
+      await first.inbox.waitClose();
+
+      // The same next turn on a healthy resume and on one that lost its history.
+      const promptTokensAfterResume = async () => {
+        const c = await open(server.url, { sessionResumption: { handle } });
+        const at = c.inbox.messages.length;
+        c.session.sendClientContent({ turns: 'and now?' });
+        const done = await c.inbox.turnComplete(at);
+        assert.equal(c.inbox.text(at), 'You said: and now?', 'the resume answers as usual');
+        const next = await c.inbox.waitFor((m) => m.sessionResumptionUpdate?.resumable === true, at);
+        assert.ok(next.sessionResumptionUpdate!.newHandle, 'and hands out a new handle');
+        c.session.close();
+        await c.inbox.waitClose();
+        return done.usageMetadata!.promptTokenCount!;
+      };
+      const healthy = await promptTokensAfterResume();
+      await addFault(server.url, { count: 1, action: { type: 'dropHistoryOnResume' } });
+      const forgetful = await promptTokensAfterResume();
+      assert.ok(forgetful < healthy / 2, `lost context: ${forgetful} prompt tokens against ${healthy}`);
+      // The rule was spent: the handle resumes the whole history again.
+      assert.equal(await promptTokensAfterResume(), healthy);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('actions are refused at the wrong point: poisonHandle never fires on a message', () => {
     const f = new FaultInjector();
     f.add({ action: { type: 'poisonHandle' } });
