@@ -1,0 +1,130 @@
+/**
+ * goAway rotation waits for the interaction boundary (protocol/interaction-boundary.ts), and
+ * resumes with the handle that came after the interaction's IDLE turnComplete, never with one sent
+ * mid-answer. The server is relive; the frames a 3.8 extended-thinking model and Agent Platform
+ * add (a filler turn ending IN_PROGRESS, a resumable handle sent mid-answer, the IDLE on the
+ * answer's turnComplete, a goAway in the middle) are written into what the client's socket
+ * receives, by a WebSocket class the client is given: relive's own 2.5 model sends none of them.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Modality, type LiveServerMessage } from '@google/genai';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
+import { startServer } from '../helpers/server.js';
+import { Changes, waitFor } from '../helpers/wait.js';
+
+const MID_ANSWER = 'mid-answer-handle';
+
+/** What the next answer gets written into it; taken by the first socket that sees a model turn. */
+interface Plan {
+  /** A goAway with this timeLeft, sent right after the mid-answer handle. */
+  goAway: string;
+}
+
+function tapClass(state: { plan: Plan | undefined; setups: Record<string, unknown>[] }) {
+  return class Tap extends NodeWebSocket {
+    constructor(url: string) {
+      super(url, { perMessageDeflate: false });
+    }
+    override send(data: unknown): void {
+      const json = JSON.parse(String(data)) as Record<string, unknown>;
+      if (json.setup) state.setups.push(json.setup as Record<string, unknown>);
+      super.send(data as string);
+    }
+    override addEventListener(type: string, listener: (event: any) => void): void {
+      if (type !== 'message') return super.addEventListener(type as 'open', listener);
+      let plan: Plan | undefined;
+      super.addEventListener('message', (event) => {
+        const data = event.data;
+        const text = typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
+        const json = JSON.parse(text) as { serverContent?: { modelTurn?: unknown; turnComplete?: boolean; interactionStatus?: string } };
+        const inject = (frame: unknown) => listener({ data: JSON.stringify(frame) });
+        if (json.serverContent?.modelTurn && state.plan && !plan) {
+          plan = state.plan;
+          state.plan = undefined;
+          // The extended-thinking filler: a turn of its own that does not end the interaction.
+          inject({ serverContent: { modelTurn: { parts: [{ text: 'let me think' }] } } });
+          inject({ serverContent: { turnComplete: true, interactionStatus: 'IN_PROGRESS' } });
+          // Agent Platform marks every update resumable, this one too.
+          inject({ sessionResumptionUpdate: { newHandle: MID_ANSWER, resumable: true } });
+          inject({ goAway: { timeLeft: plan.goAway } });
+        }
+        if (plan && json.serverContent?.turnComplete) {
+          json.serverContent.interactionStatus = 'IDLE';
+          plan = undefined;
+          return inject(json);
+        }
+        listener({ data: text });
+      });
+    }
+  };
+}
+
+test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its handle; the mid-answer handle is never used', async () => {
+  const server = await startServer({ keepaliveIntervalMs: 0 });
+  const state: { plan: Plan | undefined; setups: Record<string, unknown>[] } = { plan: undefined, setups: [] };
+  try {
+    const seen: string[] = [];
+    const events: LifecycleEvent[] = [];
+    const changes = new Changes();
+    const session = await connectResilient({
+      model: 'gemini-live-2.5-flash-preview',
+      config: { responseModalities: [Modality.TEXT] },
+      apiKey: 'boundary',
+      baseUrl: server.url,
+      WebSocket: tapClass(state),
+      reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 5 },
+      keepalive: { intervalMs: 0 },
+      callbacks: {
+        onmessage: (m: LiveServerMessage) => {
+          const sc = m.serverContent;
+          const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
+          if (text) seen.push(`text:${text}`);
+          if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
+          if (m.sessionResumptionUpdate?.newHandle) seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
+          if (m.goAway) seen.push('goAway');
+          changes.notify();
+        },
+        onevent: (e) => {
+          events.push(e);
+          changes.notify();
+        },
+      },
+    });
+    const until = (cond: () => boolean, what: string) => waitFor(cond, { what, timeoutMs: 10_000, on: changes, stepMs: 20, detail: () => JSON.stringify({ seen, events }) });
+    const turnCompletes = () => seen.filter((s) => s.startsWith('turnComplete')).length;
+
+    session.sendClientContent({ turns: 'first question', turnComplete: true });
+    await until(() => turnCompletes() === 1 && seen.at(-1)?.startsWith('handle:') === true, 'the first answer and its handle');
+
+    state.plan = { goAway: '30s' };
+    session.sendClientContent({ turns: 'second question', turnComplete: true });
+    await until(() => events.some((e) => e.type === 'stateRestored'), 'the rotation');
+
+    // Where the rotation happened: after the answer's IDLE and the handle that followed it.
+    const idleAt = seen.indexOf('turnComplete:IDLE');
+    assert.ok(idleAt > seen.indexOf(`handle:${MID_ANSWER}`), JSON.stringify(seen));
+    const boundaryHandle = seen[idleAt + 1]!.slice('handle:'.length);
+    assert.ok(seen[idleAt + 1]!.startsWith('handle:') && boundaryHandle !== MID_ANSWER, JSON.stringify(seen));
+    assert.equal(state.setups.length, 2);
+    const resumedWith = (state.setups[1]!.sessionResumption as { handle?: string }).handle;
+    assert.equal(resumedWith, boundaryHandle, 'resumed with the boundary handle');
+    assert.equal(session.stats.rotations, 1);
+    assert.equal(session.stats.seeded, 0);
+    const restored = events.find((e) => e.type === 'stateRestored') as Extract<LifecycleEvent, { type: 'stateRestored' }>;
+    assert.equal(restored.via, 'handle');
+    assert.equal(restored.replayed, 0, 'nothing after the boundary to send again');
+
+    // The session goes on where it was: the next question gets one answer, and none came twice.
+    session.sendClientContent({ turns: 'third question', turnComplete: true });
+    await until(() => turnCompletes() === 4, 'the third answer');
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith('turnComplete')),
+      ['turnComplete:-', 'turnComplete:IN_PROGRESS', 'turnComplete:IDLE', 'turnComplete:-'],
+    );
+    session.close();
+  } finally {
+    await server.close();
+  }
+});
