@@ -45,7 +45,7 @@ export async function buildServer(parsed: ServeArgs, logger: Logger): Promise<Bu
       server = createServer({ ...options, scenario });
       break;
     case 'gemini':
-      ({ server, engine: gateway } = createGateway({ ...options, upstream: { baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey } }));
+      ({ server, engine: gateway } = createGateway({ ...options, upstream: { baseUrl: choice.upstreamUrl, model: choice.model, apiKey: choice.apiKey, apiVersion: choice.apiVersion } }));
       break;
     case 'openai': {
       const { baseUrl, model, apiKey, sttModel, ttsModel, ttsVoice } = choice;

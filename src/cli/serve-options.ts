@@ -53,6 +53,8 @@ Engine (the model behind the sessions; docs/engines.md):
   --upstream-url URL      the upstream for --engine gemini (default https://generativelanguage.googleapis.com,
                           or another relive); the key comes from env GEMINI_API_KEY (or GOOGLE_API_KEY)
   --upstream-model NAME   use this upstream model whatever the client asks for
+  --upstream-api-version V the upstream's API version, v1beta (default) or v1alpha: every client's
+                          connection goes upstream on that version's path, whatever version it used
 
 Sessions:
   --store SPEC            sqlite:PATH (default sqlite:./.relive/relive.db), redis://HOST:PORT[/DB] or memory (env RELIVE_STORE)
@@ -93,7 +95,14 @@ export type EngineChoice =
       readonly ttsModel?: string;
       readonly ttsVoice?: string;
     }
-  | { readonly kind: 'gemini'; readonly upstreamUrl: string | undefined; readonly model: string | undefined; readonly apiKey: string | undefined };
+  | {
+      readonly kind: 'gemini';
+      readonly upstreamUrl: string | undefined;
+      readonly model: string | undefined;
+      readonly apiKey: string | undefined;
+      /** The upstream's path version (v1beta or v1alpha); undefined: the engine's default, v1beta. */
+      readonly apiVersion?: string;
+    };
 
 export interface ServeArgs {
   options: ServerOptions;
@@ -127,6 +136,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'openai-tts-voice': { type: 'string' },
       'upstream-url': { type: 'string' },
       'upstream-model': { type: 'string' },
+      'upstream-api-version': { type: 'string' },
       strict: { type: 'boolean' },
       'max-frame-bytes': { type: 'string' },
       'setup-timeout': { type: 'string' },
@@ -194,7 +204,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
   };
   const engine =
     values.engine === 'gemini'
-      ? gatewayChoice(values['upstream-url'], values['upstream-model'], env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY)
+      ? gatewayChoice(values['upstream-url'], values['upstream-model'], env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, values['upstream-api-version'])
       : engineChoice(values.engine ?? 'scripted', values['openai-base-url'], values['openai-model'], env.OPENAI_API_KEY);
   const audio = { sttModel: values['openai-stt-model']?.trim(), ttsModel: values['openai-tts-model']?.trim(), ttsVoice: values['openai-tts-voice']?.trim() };
   if (engine.kind !== 'openai' && Object.values(audio).some((v) => v !== undefined)) {
@@ -202,8 +212,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
   }
   if (audio.ttsVoice !== undefined && audio.ttsModel === undefined) throw new Error('--openai-tts-voice needs --openai-tts-model');
   const chosen: EngineChoice = engine.kind === 'openai' ? { ...engine, ...Object.fromEntries(Object.entries(audio).filter(([, v]) => v)) } : engine;
-  if (engine.kind !== 'gemini' && (values['upstream-url'] !== undefined || values['upstream-model'] !== undefined)) {
-    throw new Error('--upstream-url and --upstream-model only apply with --engine gemini');
+  if (engine.kind !== 'gemini' && (values['upstream-url'] !== undefined || values['upstream-model'] !== undefined || values['upstream-api-version'] !== undefined)) {
+    throw new Error('--upstream-url, --upstream-model and --upstream-api-version only apply with --engine gemini');
   }
   if (engine.kind !== 'scripted' && values.script !== undefined) throw new Error(`--script is for the scripted engine; it does nothing with --engine ${engine.kind}`);
   return {
@@ -250,7 +260,14 @@ function engineChoice(name: string, baseUrl: string | undefined, model: string |
   return { kind: 'openai', baseUrl, model: model.trim(), apiKey: apiKey?.trim() || undefined };
 }
 
-function gatewayChoice(upstreamUrl: string | undefined, model: string | undefined, apiKey: string | undefined): EngineChoice {
+/** The versions Gemini Live serves BidiGenerateContent on. */
+const UPSTREAM_API_VERSIONS = ['v1beta', 'v1alpha'];
+
+function gatewayChoice(upstreamUrl: string | undefined, model: string | undefined, apiKey: string | undefined, apiVersion: string | undefined): EngineChoice {
+  const version = apiVersion?.trim();
+  if (version !== undefined && !UPSTREAM_API_VERSIONS.includes(version)) {
+    throw new Error(`--upstream-api-version must be v1beta or v1alpha; got ${JSON.stringify(apiVersion)}`);
+  }
   if (upstreamUrl !== undefined) {
     let url: URL | undefined;
     try {
@@ -262,7 +279,7 @@ function gatewayChoice(upstreamUrl: string | undefined, model: string | undefine
       throw new Error(`--upstream-url must be an http(s) or ws(s) URL, e.g. http://127.0.0.1:9000; got ${JSON.stringify(upstreamUrl)}`);
     }
   }
-  return { kind: 'gemini', upstreamUrl, model: model?.trim() || undefined, apiKey: apiKey?.trim() || undefined };
+  return { kind: 'gemini', upstreamUrl, model: model?.trim() || undefined, apiKey: apiKey?.trim() || undefined, ...(version ? { apiVersion: version } : {}) };
 }
 
 function clockKind(kind: string, scaled: boolean): 'real' | 'manual' {
