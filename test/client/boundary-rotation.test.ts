@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Modality, type LiveServerMessage } from '@google/genai';
+import { Behavior, Modality, type LiveServerMessage } from '@google/genai';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
 import { startServer } from '../helpers/server.js';
@@ -20,9 +20,18 @@ const MID_ANSWER = 'mid-answer-handle';
 interface Plan {
   /** A goAway with this timeLeft, sent right after the mid-answer handle. */
   goAway: string;
+  /** Which frame the additions follow: the answer's first model turn, or a tool call. */
+  on: 'modelTurn' | 'toolCall';
 }
 
-function tapClass(state: { plan: Plan | undefined; setups: Record<string, unknown>[] }) {
+interface TapState {
+  plan: Plan | undefined;
+  setups: Record<string, unknown>[];
+  /** Sockets the client closed, in order (a rotation closes the old one). */
+  closes: number;
+}
+
+function tapClass(state: TapState) {
   return class Tap extends NodeWebSocket {
     constructor(url: string) {
       super(url, { perMessageDeflate: false });
@@ -32,15 +41,26 @@ function tapClass(state: { plan: Plan | undefined; setups: Record<string, unknow
       if (json.setup) state.setups.push(json.setup as Record<string, unknown>);
       super.send(data as string);
     }
+    override close(code?: number, reason?: string): void {
+      state.closes++;
+      super.close(code, reason);
+    }
     override addEventListener(type: string, listener: (event: any) => void): void {
       if (type !== 'message') return super.addEventListener(type as 'open', listener);
       let plan: Plan | undefined;
       super.addEventListener('message', (event) => {
         const data = event.data;
         const text = typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
-        const json = JSON.parse(text) as { serverContent?: { modelTurn?: unknown; turnComplete?: boolean; interactionStatus?: string } };
+        const json = JSON.parse(text) as { serverContent?: { modelTurn?: unknown; turnComplete?: boolean; interactionStatus?: string }; toolCall?: unknown };
         const inject = (frame: unknown) => listener({ data: JSON.stringify(frame) });
-        if (json.serverContent?.modelTurn && state.plan && !plan) {
+        if (json.toolCall && state.plan?.on === 'toolCall' && !plan) {
+          plan = state.plan;
+          state.plan = undefined;
+          listener({ data: text });
+          inject({ goAway: { timeLeft: plan.goAway } });
+          return;
+        }
+        if (json.serverContent?.modelTurn && state.plan?.on === 'modelTurn' && !plan) {
           plan = state.plan;
           state.plan = undefined;
           // The extended-thinking filler: a turn of its own that does not end the interaction.
@@ -63,7 +83,7 @@ function tapClass(state: { plan: Plan | undefined; setups: Record<string, unknow
 
 test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its handle; the mid-answer handle is never used', async () => {
   const server = await startServer({ keepaliveIntervalMs: 0 });
-  const state: { plan: Plan | undefined; setups: Record<string, unknown>[] } = { plan: undefined, setups: [] };
+  const state: TapState = { plan: undefined, setups: [], closes: 0 };
   try {
     const seen: string[] = [];
     const events: LifecycleEvent[] = [];
@@ -83,7 +103,6 @@ test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its
           if (text) seen.push(`text:${text}`);
           if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
           if (m.sessionResumptionUpdate?.newHandle) seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
-          if (m.goAway) seen.push('goAway');
           changes.notify();
         },
         onevent: (e) => {
@@ -98,7 +117,7 @@ test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its
     session.sendClientContent({ turns: 'first question', turnComplete: true });
     await until(() => turnCompletes() === 1 && seen.at(-1)?.startsWith('handle:') === true, 'the first answer and its handle');
 
-    state.plan = { goAway: '30s' };
+    state.plan = { goAway: '30s', on: 'modelTurn' };
     session.sendClientContent({ turns: 'second question', turnComplete: true });
     await until(() => events.some((e) => e.type === 'stateRestored'), 'the rotation');
 
@@ -123,6 +142,78 @@ test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its
       seen.filter((s) => s.startsWith('turnComplete')),
       ['turnComplete:-', 'turnComplete:IN_PROGRESS', 'turnComplete:IDLE', 'turnComplete:-'],
     );
+    session.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('goAway during a pending NON_BLOCKING call: no rotation until the call is answered, then the boundary handle; the result comes once', async () => {
+  const server = await startServer({ keepaliveIntervalMs: 0 });
+  const state: TapState = { plan: { goAway: '30s', on: 'toolCall' }, setups: [], closes: 0 };
+  try {
+    const seen: string[] = [];
+    const events: LifecycleEvent[] = [];
+    const changes = new Changes();
+    let callId: string | undefined;
+    let closesAtHandle: number | undefined;
+    const session = await connectResilient({
+      model: 'gemini-live-2.5-flash-preview',
+      config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'search_docs', behavior: Behavior.NON_BLOCKING }] }] },
+      apiKey: 'boundary-call',
+      baseUrl: server.url,
+      WebSocket: tapClass(state),
+      reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 5 },
+      keepalive: { intervalMs: 0 },
+      callbacks: {
+        onmessage: (m: LiveServerMessage) => {
+          const sc = m.serverContent;
+          const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
+          if (text) seen.push(`text:${text}`);
+          if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
+          if (m.toolCall) {
+            callId = m.toolCall.functionCalls![0]!.id;
+            seen.push('toolCall');
+          }
+          if (m.sessionResumptionUpdate?.newHandle) {
+            seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
+            // The handle after the call's turn: were it a boundary, the client would switch as this
+            // callback returns; a macrotask later the old socket must still be open.
+            if (callId && closesAtHandle === undefined) {
+              setImmediate(() => {
+                closesAtHandle = state.closes;
+                changes.notify();
+              });
+            }
+          }
+          changes.notify();
+        },
+        onevent: (e) => {
+          events.push(e);
+          changes.notify();
+        },
+      },
+    });
+    const until = (cond: () => boolean, what: string) => waitFor(cond, { what, timeoutMs: 10_000, on: changes, stepMs: 20, detail: () => JSON.stringify({ seen, events }) });
+
+    session.sendClientContent({ turns: 'search docs for goAway', turnComplete: true });
+    await until(() => closesAtHandle !== undefined, 'the call, its turn end and the handle after it');
+    assert.equal(closesAtHandle, 0, 'no rotation while the call is owed');
+    assert.equal(session.stats.rotations, 0);
+    const boundaryHandle = seen.at(-1)!.slice('handle:'.length);
+    // The goAway is the library's business (the app never sees it): it started the rotation.
+    assert.deepEqual(seen.slice(-3), ['toolCall', 'turnComplete:IDLE', `handle:${boundaryHandle}`]);
+    assert.ok(events.some((e) => e.type === 'rotating'));
+
+    session.sendToolResponse({ functionResponses: [{ id: callId!, name: 'search_docs', response: { result: 'goAway gives notice' } }] });
+    await until(() => seen.filter((s) => s.startsWith('turnComplete')).length === 2, 'the answer with the result');
+    assert.equal(session.stats.rotations, 1);
+    assert.equal((state.setups[1]!.sessionResumption as { handle?: string }).handle, boundaryHandle);
+    const restored = events.find((e) => e.type === 'stateRestored') as Extract<LifecycleEvent, { type: 'stateRestored' }>;
+    assert.equal(restored.via, 'handle');
+    assert.equal(restored.replayed, 1, 'the tool response, sent after the boundary, goes again on the new connection');
+    const answers = seen.filter((s) => s.startsWith('text:') && s.includes('goAway gives notice'));
+    assert.equal(answers.length, 1, JSON.stringify(seen));
     session.close();
   } finally {
     await server.close();
