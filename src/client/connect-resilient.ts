@@ -40,6 +40,12 @@ export interface ConnectResilientParameters {
    * socket); default real time. Same shape as relive's session Clock, so a ManualClock fits.
    */
   clock?: ClientClock;
+  /**
+   * After every resume by handle, compare the next turn's usageMetadata.promptTokenCount with what
+   * the session held before; under half of it, the server lost the context: the library re-seeds it
+   * from its transcript and emits `contextLost`. Default off.
+   */
+  contextCheck?: boolean;
 }
 
 const GEMINI_API_HOST = 'generativelanguage.googleapis.com';
@@ -66,6 +72,7 @@ export async function connectResilient(params: ConnectResilientParameters): Prom
     WebSocket: params.WebSocket,
     random: params.random ?? Math.random,
     clock: params.clock,
+    contextCheck: params.contextCheck ?? false,
   });
   await session.start();
   return session;

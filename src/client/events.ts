@@ -20,6 +20,12 @@ export type LifecycleEvent =
   | { type: 'stateRestored'; via: 'handle' | 'transcript'; connection: number; replayed: number; dropped: DroppedInput }
   /** The state is gone: the session continues as a fresh one with no history. */
   | { type: 'stateLost'; connection: number; reason: string }
+  /**
+   * With `contextCheck`: the first turn after a resume by handle was prompted with `promptTokens`,
+   * under half the `heldTokens` the session held before it: the server lost the conversation. Its
+   * transcript (`reseededTurns` turns, text only) has been sent to it again.
+   */
+  | { type: 'contextLost'; connection: number; promptTokens: number; heldTokens: number; reseededTurns: number }
   /** The session is over for good. */
   | { type: 'closed'; code: number; reason: string; class: CloseClass };
 

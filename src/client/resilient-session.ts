@@ -14,6 +14,7 @@
  */
 import { LiveServerMessage, type LiveConnectConfig, type LiveSendClientContentParameters, type LiveSendRealtimeInputParameters, type LiveSendToolResponseParameters } from '@google/genai';
 import { parseDuration } from '../protocol/duration.js';
+import { contextLost, tokensHeld } from '../protocol/context-loss.js';
 import { InteractionBoundary } from '../protocol/interaction-boundary.js';
 import { Backoff } from './backoff.js';
 import { clockDelay, every, realClock, type ClientClock, type ClientTimer } from './clock.js';
@@ -58,6 +59,8 @@ export interface ResilientSettings {
   readonly random: () => number;
   /** Every timer the session runs; default real time. */
   readonly clock?: ClientClock;
+  /** After each resume by handle, check the next turn's promptTokenCount for a lost context (protocol/context-loss.ts). */
+  readonly contextCheck?: boolean;
 }
 
 type Mode = 'resume' | 'seed' | 'fresh';
@@ -74,6 +77,8 @@ interface Link {
   sentAtTurnComplete: number;
   /** Replaced by a newer connection: its messages and its close no longer matter. */
   retired: boolean;
+  /** Resumed by handle and the context check is on: the next turnComplete's prompt is compared. */
+  checkContext: boolean;
   readonly closed: Promise<void>;
   markClosed(): void;
 }
@@ -107,6 +112,8 @@ export class ResilientSession {
    * the app sent after seeing its end would cut the new answer.
    */
   private readonly boundary = new InteractionBoundary();
+  /** What the session held at its last turnComplete (prompt + response tokens), for the context check. */
+  private heldTokens = 0;
   private readonly buffer: ReplayBuffer;
   private readonly conversation = new Conversation();
   private readonly backoff: Backoff;
@@ -123,7 +130,7 @@ export class ResilientSession {
   private readonly startedFromStore: boolean;
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** Counts for the app and for tests. */
-  readonly stats = { connections: 0, rotations: 0, reconnects: 0, replayed: 0, seeded: 0, fresh: 0 };
+  readonly stats = { connections: 0, rotations: 0, reconnects: 0, replayed: 0, seeded: 0, fresh: 0, contextReseeds: 0 };
 
   constructor(private readonly settings: ResilientSettings) {
     this.clock = settings.clock ?? realClock;
@@ -231,7 +238,7 @@ export class ResilientSession {
   private attach(socket: LiveSocket, slot: LinkSlot, mode: Mode): void {
     let markClosed: () => void = () => undefined;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const link: Link = { id: ++this.linkSeq, socket, mode, ready: false, sent: 0, sentAtTurnComplete: 0, retired: false, closed, markClosed };
+    const link: Link = { id: ++this.linkSeq, socket, mode, ready: false, sent: 0, sentAtTurnComplete: 0, retired: false, checkContext: false, closed, markClosed };
     slot.link = link;
     this.current = link;
     this.stats.connections++;
@@ -266,13 +273,16 @@ export class ResilientSession {
       link.sentAtTurnComplete = link.sent;
       this.buffer.coverSentOn(link.id);
     }
+    const turnEnded = (json.serverContent as { turnComplete?: boolean } | undefined)?.turnComplete === true;
     this.deliver(json);
+    if (turnEnded) this.checkContext(link, json.usageMetadata as Parameters<typeof tokensHeld>[0]);
     if (this.rotation) this.checkBoundary();
   }
 
   private onReady(link: Link, setupComplete: Record<string, unknown>): void {
     link.ready = true;
     this.boundary.reset(link.mode === 'resume' ? this.handle : undefined);
+    link.checkContext = this.settings.contextCheck === true && link.mode === 'resume' && this.heldTokens > 0;
     this.attempts = 0;
     this.backoff.reset();
     this.startKeepalive(link);
@@ -299,13 +309,33 @@ export class ResilientSession {
     first?.resolve();
   }
 
-  /** A fresh session gets the conversation so far as context, without a reply to it. */
-  private seed(link: Link): void {
+  /** A fresh session (or one that lost its context) gets the conversation so far, without a reply to it. Returns the turns sent. */
+  private seed(link: Link): number {
     const turns = this.conversation.transcript.map((t) => ({ role: t.role, parts: [{ text: t.text }] }));
-    if (turns.length === 0) return;
+    if (turns.length === 0) return 0;
     link.sent++;
     link.socket.send({ clientContent: { turns, turnComplete: false } });
     this.stats.seeded++;
+    return turns.length;
+  }
+
+  /**
+   * The first turn after a resume by handle: a prompt far below what the session held before
+   * means the server resumed it without its history; the transcript is given to it again (as a
+   * seed, without a reply), and the app hears of it. The turn itself was answered without it.
+   */
+  private checkContext(link: Link, usage: Parameters<typeof tokensHeld>[0]): void {
+    const held = tokensHeld(usage);
+    if (held === undefined) return;
+    const before = this.heldTokens;
+    this.heldTokens = held;
+    if (!link.checkContext) return;
+    link.checkContext = false;
+    const prompt = usage?.promptTokenCount ?? 0;
+    if (!contextLost(prompt, before)) return;
+    const turns = this.seed(link);
+    if (turns > 0) this.stats.contextReseeds++;
+    this.emit({ type: 'contextLost', connection: link.id, promptTokens: prompt, heldTokens: before, reseededTurns: turns });
   }
 
   private onHandle(link: Link, handle: string, index: string | number | undefined): void {
