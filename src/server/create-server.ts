@@ -121,6 +121,7 @@ export function assembleServer(parts: ServerParts): ReliveServer {
     ),
     recorder: parts.recorder,
   };
+  parts.engine.registerMetrics?.(ctx.metrics.registry);
 
   const startedAt = clock.now();
   const control = createControlApi(ctx, settings.adminToken, startedAt);

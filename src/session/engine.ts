@@ -2,6 +2,7 @@
  * What the session core needs from a model (DESIGN.md "Engine"). Declared here so that engines
  * (scripted, openai, gemini) depend on the core and not the other way round.
  */
+import type { Registry } from 'prom-client';
 import type { CloseSpec } from '../protocol/close-codes.js';
 import type { SessionConfig } from './config.js';
 import type { ContextTurn } from './context.js';
@@ -97,6 +98,8 @@ export interface Engine {
   readonly hearsInput?: boolean;
   /** A session begins (created, or resumed on a new connection). */
   open(context: EngineSessionContext): EngineSession;
+  /** The engine's own metrics join the server's /metrics (the gateway's context re-seeds). */
+  registerMetrics?(registry: Registry): void;
   /** The server is closing: let go of everything (the gateway's upstream sessions). */
   close?(): void | Promise<void>;
 }

@@ -11,7 +11,8 @@
 import type { Clock } from '../../session/clock.js';
 import type { EngineEvent, EngineRequest, EngineSession, EngineSessionContext, HeardInput } from '../../session/engine.js';
 import { errorMessage } from '../../errors.js';
-import { sendNewTurns } from './turn-sync.js';
+import { contextLost, CONTEXT_LOSS_RATIO } from '../../protocol/context-loss.js';
+import { sendNewTurns, toContent } from './turn-sync.js';
 import { closeForOpenFailure, passThrough } from './upstream-close.js';
 import type { UpstreamLink } from './upstream-link.js';
 import type { UpstreamSlot } from './upstream-slot.js';
@@ -26,6 +27,8 @@ export interface GatewayEnv {
   readonly clock: Clock;
   readonly log: EngineLog;
   readonly upstreamUrl: string;
+  /** Counts the upstream sessions re-seeded after losing their context. */
+  readonly reseeds: { inc(): void };
 }
 
 /** How long realtime input waits before trying again to open an upstream session that failed to open. */
@@ -95,6 +98,7 @@ export class GatewaySession implements EngineSession {
         if (sc?.turnComplete) {
           link.draining = false;
           const usage = m.usageMetadata;
+          if (usage?.promptTokenCount !== undefined) this.checkContext(link, request, usage.promptTokenCount, usage.responseTokenCount ?? 0);
           if (usage?.promptTokenCount !== undefined || usage?.responseTokenCount !== undefined) {
             yield { type: 'usage', promptTokens: usage.promptTokenCount ?? 0, responseTokens: usage.responseTokenCount ?? 0 };
           }
@@ -107,6 +111,38 @@ export class GatewaySession implements EngineSession {
       // continues once the result is sent, so nothing is skipped.
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * The first turnComplete after an upstream resume: a prompt far below what the upstream counted
+   * before means it lost the conversation. It gets relive's transcript of everything before this
+   * turn's input as context (no reply asked), so the next answer knows the history again. The
+   * old turns arrive after this one's: the order is off by one turn, nothing is missing.
+   */
+  private checkContext(link: UpstreamLink, request: EngineRequest, promptTokens: number, responseTokens: number): void {
+    const before = link.countedTokens;
+    link.countedTokens = promptTokens + responseTokens;
+    if (!link.checkContext) return;
+    link.checkContext = false;
+    if (!contextLost(promptTokens, before)) return;
+    const history = request.history;
+    let inputStart = history.length;
+    while (inputStart > 0 && history[inputStart - 1]!.role === 'user') inputStart--;
+    const turns = history
+      .slice(0, inputStart)
+      .map((t) => toContent(t))
+      .filter((c) => c.parts.length > 0);
+    const facts = { session: this.context.sessionId, promptTokens, tokensBefore: before, ratio: CONTEXT_LOSS_RATIO, turns: turns.length };
+    // A model that takes history only before its first turn (3.1) cannot be given it now.
+    if (request.config.profile.clientContent !== 'anytime') {
+      this.env.log.warn(facts, 'gateway upstream lost its context after a resume; this model takes no history mid-session, so it goes on without it');
+      return;
+    }
+    if (turns.length === 0) return;
+    link.session.sendClientContent({ turns, turnComplete: false });
+    link.countedTokens = 0;
+    this.env.reseeds.inc();
+    this.env.log.warn(facts, 'gateway upstream lost its context after a resume: re-seeded from relive\'s transcript');
   }
 
   /** The user's audio and video, relayed upstream as they arrive (opening the upstream session at the first). */

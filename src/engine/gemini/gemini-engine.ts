@@ -8,6 +8,7 @@
  * (gateway-session.ts), which sends the turns and relays the upstream's output and the user's audio.
  */
 import { connect } from 'node:net';
+import { Counter, type Registry } from 'prom-client';
 import type { HandleStore } from '../../client/handle-store.js';
 import { CloseReasons } from '../../protocol/close-codes.js';
 import { systemClock, type Clock } from '../../session/clock.js';
@@ -54,6 +55,12 @@ export class GeminiEngine implements Engine {
   private readonly options: UpstreamOptions;
   private readonly log: EngineLog;
   private readonly clock: Clock;
+  /** Upstream sessions found without their context after a resume and re-seeded (protocol/context-loss.ts). */
+  private readonly reseeds = new Counter({
+    name: 'relive_gateway_context_reseeds_total',
+    help: 'Upstream sessions resumed by handle that had lost their context (promptTokenCount far below before) and were re-seeded from relive\'s transcript.',
+    registers: [],
+  });
 
   constructor(options: GeminiEngineOptions = {}) {
     this.options = {
@@ -118,7 +125,11 @@ export class GeminiEngine implements Engine {
       slot = created;
       this.slots.set(id, slot);
     }
-    return new GatewaySession(context, slot, { clock: this.clock, log: this.log, upstreamUrl: this.options.baseUrl });
+    return new GatewaySession(context, slot, { clock: this.clock, log: this.log, upstreamUrl: this.options.baseUrl, reseeds: this.reseeds });
+  }
+
+  registerMetrics(registry: Registry): void {
+    registry.registerMetric(this.reseeds);
   }
 
   /** Closes every upstream session now (server shutdown). */

@@ -75,7 +75,7 @@ function matchCallIds(link: UpstreamLink, history: readonly ContextTurn[]): void
 }
 
 /** A turn as Live Content: text, and speech as its transcript (context for an upstream session that never heard it). */
-function toContent(turn: ContextTurn, withSpeech = true): { role: string; parts: { text: string }[] } {
+export function toContent(turn: ContextTurn, withSpeech = true): { role: string; parts: { text: string }[] } {
   const parts: { text: string }[] = [];
   for (const p of turn.parts) {
     if (p.kind === 'text' && !p.thought) parts.push({ text: p.text });

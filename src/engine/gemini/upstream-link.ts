@@ -42,6 +42,10 @@ export class UpstreamLink {
   readonly callIds = new Map<string, string>();
   /** The upstream session began with the conversation already in it (resumed from a stored handle). */
   hasContext = false;
+  /** The upstream's own count of the conversation at its last turnComplete (prompt + response tokens); 0 before any. */
+  countedTokens = 0;
+  /** The upstream connection was resumed by handle since the last turnComplete: the next one's prompt is checked (protocol/context-loss.ts). */
+  checkContext = false;
   /** The upstream is inside a turn that relive stopped listening to (a barge-in): its end is skipped. */
   draining = false;
   /** Where the upstream's transcription of the user's speech goes, at once: it is not part of any generation. */
@@ -137,6 +141,7 @@ export class UpstreamLink {
         return;
       case 'stateRestored':
         this.state.lastRestore = event.via;
+        if (event.via === 'handle') this.checkContext = true;
         return;
       case 'stateLost':
         this.state.lastRestore = 'lost';
