@@ -13,6 +13,8 @@
  *   the SDK's Live session never runs them anyway.
  * - The caller's config is never mutated (the SDK writes into `generationConfig` and rewrites
  *   function declaration schemas in place).
+ * - `historyConfig` (3.1 models: history seeded with clientContent before the first turn) is
+ *   passed through as given; the SDK does not know it yet.
  * - A model that already contains a `/` is kept as given (the SDK prefixes anything not starting
  *   with `models/` or `tunedModels/`), so full resource names pass through a gateway.
  *
@@ -30,7 +32,7 @@ const GENERATION_FIELDS_BEFORE_SPEECH = ['responseModalities', 'temperature', 't
 const GENERATION_FIELDS_AFTER_SPEECH = ['thinkingConfig', 'enableAffectiveDialog'] as const;
 
 /** Fields copied to `setup` unchanged, in the SDK's order. */
-const PASS_THROUGH_FIELDS = ['inputAudioTranscription', 'outputAudioTranscription', 'realtimeInputConfig', 'contextWindowCompression', 'proactivity'] as const;
+const PASS_THROUGH_FIELDS = ['inputAudioTranscription', 'outputAudioTranscription', 'realtimeInputConfig', 'contextWindowCompression', 'proactivity', 'historyConfig'] as const;
 
 export interface ResumptionOptions {
   /** The newest resumable handle; absent for a new session. */

@@ -157,6 +157,7 @@ export class UpstreamLink {
  * tells the upstream with activityStart/activityEnd) and transcription always on, because
  * relive's history (and the re-seeding of a lost upstream session) needs the words of what was
  * said both ways. Whether the client gets those transcriptions is still the client's setting.
+ * The model's own fields (proactivity, historyConfig, generationConfig.thinkingConfig) pass unchanged.
  */
 function upstreamConfig(config: SessionConfig): LiveConnectConfig {
   const setup = config.setup;
@@ -168,5 +169,9 @@ function upstreamConfig(config: SessionConfig): LiveConnectConfig {
     inputAudioTranscription: {},
     ...(config.modality === 'AUDIO' ? { outputAudioTranscription: {} } : {}),
     realtimeInputConfig: { automaticActivityDetection: { disabled: true }, ...(handling ? { activityHandling: handling as never } : {}) },
+    // The model's own fields, as the client sent them: relive does not interpret them, the upstream model does
+    // (thinkingConfig goes inside generationConfig above).
+    ...(setup.proactivity ? { proactivity: setup.proactivity as never } : {}),
+    ...((setup.historyConfig ? { historyConfig: setup.historyConfig } : {}) as object),
   };
 }
