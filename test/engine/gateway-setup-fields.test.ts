@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { GeminiEngine } from '../../src/engine/gemini/gemini-engine.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MODEL = 'models/gemini-live-2.5-flash-preview';
 
@@ -29,6 +30,22 @@ describe('gateway setup fields', () => {
       assert.deepEqual(config.generationConfig.thinkingConfig, thinkingConfig);
       assert.deepEqual(config.proactivity, proactivity);
       assert.deepEqual(config.historyConfig, historyConfig);
+      await client.dispose();
+    } finally {
+      await gateway.close();
+      await upstream.close();
+    }
+  });
+
+  test('a 3.1 upstream is opened with historyConfig, so a new upstream session can be seeded before its first turn', async () => {
+    const upstream = await startServer({ keepaliveIntervalMs: 0, vad: false });
+    const gateway = await startServer({ keepaliveIntervalMs: 0, vad: false, engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway' }) });
+    try {
+      const client = await RawClient.connect(gateway.url, { setup: { model: 'models/gemini-3.1-flash-live-preview', generationConfig: { responseModalities: ['AUDIO'] } } });
+      client.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'open the upstream' }] }], turnComplete: true } });
+      const id = await waitFor(async () => ((await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] }).sessions[0]?.id, 'the upstream session');
+      const { config } = (await (await fetch(`${upstream.url}/relive/v1/sessions/${id}`)).json()) as { config: Record<string, any> };
+      assert.deepEqual(config.historyConfig, { initialHistoryInClientContent: true });
       await client.dispose();
     } finally {
       await gateway.close();

@@ -162,6 +162,9 @@ export class UpstreamLink {
 function upstreamConfig(config: SessionConfig): LiveConnectConfig {
   const setup = config.setup;
   const handling = setup.realtimeInputConfig?.activityHandling;
+  // A model that takes history only before its first turn, and only with historyConfig (3.1): the
+  // gateway seeds a new upstream session (a lost one, or after relive restarted) that way, so it asks for it.
+  const historyConfig = setup.historyConfig ?? (config.profile.clientContent === 'initialHistory' ? { initialHistoryInClientContent: true } : undefined);
   return {
     generationConfig: { ...(setup.generationConfig as object), responseModalities: [config.modality] } as never,
     ...(config.systemInstruction ? { systemInstruction: config.systemInstruction as never } : {}),
@@ -172,6 +175,6 @@ function upstreamConfig(config: SessionConfig): LiveConnectConfig {
     // The model's own fields, as the client sent them: relive does not interpret them, the upstream model does
     // (thinkingConfig goes inside generationConfig above).
     ...(setup.proactivity ? { proactivity: setup.proactivity as never } : {}),
-    ...((setup.historyConfig ? { historyConfig: setup.historyConfig } : {}) as object),
+    ...((historyConfig ? { historyConfig } : {}) as object),
   };
 }
