@@ -79,7 +79,7 @@ export class GatewaySession implements EngineSession {
         const sc = m.serverContent;
         if (skipping) {
           // The end of the turn relive walked away from (a barge-in): not this generation's output.
-          if (sc?.turnComplete) skipping = false;
+          if (sc?.turnComplete && sc.interactionStatus !== 'IN_PROGRESS') skipping = false;
           continue;
         }
         for (const part of sc?.modelTurn?.parts ?? []) {
@@ -95,6 +95,8 @@ export class GatewaySession implements EngineSession {
           yield { type: 'toolCall', calls: calls.map((c) => ({ name: c.name ?? '', args: (c.args ?? {}) as Record<string, unknown> })) };
           toolCalled = false;
         }
+        // An extended-thinking filler turn ends IN_PROGRESS: the answer follows in the same interaction.
+        if (sc?.turnComplete && sc.interactionStatus === 'IN_PROGRESS') continue;
         if (sc?.turnComplete) {
           link.draining = false;
           const usage = m.usageMetadata;

@@ -27,6 +27,8 @@ export interface GeminiEngineOptions {
   readonly apiVersion?: string;
   /** Use this upstream model whatever the client asked for. */
   readonly model?: string;
+  /** The WebSocket class of upstream connections (a proxy-aware one, say); default the `ws` package's. */
+  readonly WebSocket?: UpstreamOptions['WebSocket'];
   /** How long an upstream session outlives its client connection, waiting for a resume; default 2 min. */
   readonly releaseGraceMs?: number;
   /**
@@ -68,6 +70,7 @@ export class GeminiEngine implements Engine {
       apiKey: options.apiKey,
       apiVersion: options.apiVersion ?? 'v1beta',
       model: options.model,
+      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     };
     this.releaseGraceMs = options.releaseGraceMs ?? 120_000;
     this.handleStore = options.handleStore;

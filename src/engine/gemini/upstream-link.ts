@@ -7,7 +7,7 @@
  */
 import type { LiveConnectConfig, LiveServerMessage } from '@google/genai';
 import type { LifecycleEvent } from '../../client/events.js';
-import type { ResilientSession } from '../../client/resilient-session.js';
+import type { ResilientSession, ResilientSettings } from '../../client/resilient-session.js';
 import type { HandleStore } from '../../client/handle-store.js';
 import type { SessionConfig } from '../../session/config.js';
 import type { ContextTurn } from '../../session/context.js';
@@ -19,6 +19,8 @@ export interface UpstreamOptions {
   readonly apiVersion: string;
   /** The upstream model; default the one the client asked for. */
   readonly model: string | undefined;
+  /** The WebSocket class of upstream connections (relive/client's `WebSocket`); default the `ws` package's. */
+  readonly WebSocket?: ResilientSettings['WebSocket'];
 }
 
 /** What the control API shows of a session's upstream. */
@@ -74,6 +76,7 @@ export class UpstreamLink {
       apiKey: options.apiKey,
       baseUrl: options.baseUrl,
       apiVersion: options.apiVersion,
+      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
       ...(handleStore ? { handleStore } : {}),
       // One quick retry for the first connection, then the session fails: a client must not wait
       // 30 s of backoff to learn that the upstream cannot be reached. Later breaks retry as usual.
