@@ -145,7 +145,10 @@ export class TurnRunner {
 
   /** The open turn has ended (the state is idle now): turnComplete, then the reply it owes, unless a barge-in ended it. */
   private turnEnded(byItself: boolean): void {
-    this.host.output()?.send(msg.turnComplete(this.usage.finish()));
+    // 3.8 profiles tell the client the interaction is over. Every turn is the last of its request
+    // until filler turns exist, so the status is IDLE; REQUIRES_ACTION (IDLE's old name) is never sent.
+    const status = this.host.config().profile.interactionStatus ? 'IDLE' : undefined;
+    this.host.output()?.send(msg.turnComplete(this.usage.finish(), status));
     this.completed++;
     if (byItself && this.turn.takeQueuedReply()) this.host.replyOwed();
     this.host.output()?.turnCompleted?.();
