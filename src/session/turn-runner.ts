@@ -148,7 +148,9 @@ export class TurnRunner {
     // 3.8 profiles tell the client the interaction is over. Every turn is the last of its request
     // until filler turns exist, so the status is IDLE; REQUIRES_ACTION (IDLE's old name) is never sent.
     const status = this.host.config().profile.interactionStatus ? 'IDLE' : undefined;
-    this.host.output()?.send(msg.turnComplete(this.usage.finish(), status));
+    // The totals are kept either way (control API); a model without usageMetadata (3.1) only does not send them.
+    const usage = this.usage.finish();
+    this.host.output()?.send(msg.turnComplete(this.host.config().profile.usageMetadata ? usage : undefined, status));
     this.completed++;
     if (byItself && this.turn.takeQueuedReply()) this.host.replyOwed();
     this.host.output()?.turnCompleted?.();
