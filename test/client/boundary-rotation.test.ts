@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Behavior, Modality, type LiveServerMessage } from '@google/genai';
-import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
+import { Behavior } from '@google/genai';
+import type { LifecycleEvent } from '../../src/client/index.js';
 import { startServer } from '../helpers/server.js';
-import { MID_ANSWER, tapClass, type TapState } from '../helpers/interaction-tap.js';
+import { connectTapped, MID_ANSWER, type TapState } from '../helpers/interaction-tap.js';
 import { Changes, waitFor } from '../helpers/wait.js';
 
 test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its handle; the mid-answer handle is never used', async () => {
@@ -21,27 +21,16 @@ test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its
     const seen: string[] = [];
     const events: LifecycleEvent[] = [];
     const changes = new Changes();
-    const session = await connectResilient({
-      model: 'gemini-live-2.5-flash-preview',
-      config: { responseModalities: [Modality.TEXT] },
+    const session = await connectTapped(server.url, state, {
       apiKey: 'boundary',
-      baseUrl: server.url,
-      WebSocket: tapClass(state),
-      reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 5 },
-      keepalive: { intervalMs: 0 },
-      callbacks: {
-        onmessage: (m: LiveServerMessage) => {
-          const sc = m.serverContent;
-          const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
-          if (text) seen.push(`text:${text}`);
-          if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
-          if (m.sessionResumptionUpdate?.newHandle) seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
-          changes.notify();
-        },
-        onevent: (e) => {
-          events.push(e);
-          changes.notify();
-        },
+      events,
+      changes,
+      onmessage: (m) => {
+        const sc = m.serverContent;
+        const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
+        if (text) seen.push(`text:${text}`);
+        if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
+        if (m.sessionResumptionUpdate?.newHandle) seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
       },
     });
     const until = (cond: () => boolean, what: string) => waitFor(cond, { what, timeoutMs: 10_000, on: changes, stepMs: 20, detail: () => JSON.stringify({ seen, events }) });
@@ -90,41 +79,31 @@ test('goAway during a pending NON_BLOCKING call: no rotation until the call is a
     const changes = new Changes();
     let callId: string | undefined;
     let closesAtHandle: number | undefined;
-    const session = await connectResilient({
-      model: 'gemini-live-2.5-flash-preview',
-      config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'search_docs', behavior: Behavior.NON_BLOCKING }] }] },
+    const session = await connectTapped(server.url, state, {
       apiKey: 'boundary-call',
-      baseUrl: server.url,
-      WebSocket: tapClass(state),
-      reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 5 },
-      keepalive: { intervalMs: 0 },
-      callbacks: {
-        onmessage: (m: LiveServerMessage) => {
-          const sc = m.serverContent;
-          const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
-          if (text) seen.push(`text:${text}`);
-          if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
-          if (m.toolCall) {
-            callId = m.toolCall.functionCalls![0]!.id;
-            seen.push('toolCall');
+      tools: [{ functionDeclarations: [{ name: 'search_docs', behavior: Behavior.NON_BLOCKING }] }],
+      events,
+      changes,
+      onmessage: (m) => {
+        const sc = m.serverContent;
+        const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
+        if (text) seen.push(`text:${text}`);
+        if (sc?.turnComplete) seen.push(`turnComplete:${sc.interactionStatus ?? '-'}`);
+        if (m.toolCall) {
+          callId = m.toolCall.functionCalls![0]!.id;
+          seen.push('toolCall');
+        }
+        if (m.sessionResumptionUpdate?.newHandle) {
+          seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
+          // The handle after the call's turn: were it a boundary, the client would switch as this
+          // callback returns; a macrotask later the old socket must still be open.
+          if (callId && closesAtHandle === undefined) {
+            setImmediate(() => {
+              closesAtHandle = state.closes;
+              changes.notify();
+            });
           }
-          if (m.sessionResumptionUpdate?.newHandle) {
-            seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
-            // The handle after the call's turn: were it a boundary, the client would switch as this
-            // callback returns; a macrotask later the old socket must still be open.
-            if (callId && closesAtHandle === undefined) {
-              setImmediate(() => {
-                closesAtHandle = state.closes;
-                changes.notify();
-              });
-            }
-          }
-          changes.notify();
-        },
-        onevent: (e) => {
-          events.push(e);
-          changes.notify();
-        },
+        }
       },
     });
     const until = (cond: () => boolean, what: string) => waitFor(cond, { what, timeoutMs: 10_000, on: changes, stepMs: 20, detail: () => JSON.stringify({ seen, events }) });

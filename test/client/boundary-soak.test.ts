@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Behavior, Modality, type LiveServerMessage } from '@google/genai';
-import { connectResilient, type LifecycleEvent } from '../../src/client/index.js';
-import { MID_ANSWER, tapClass, type TapState } from '../helpers/interaction-tap.js';
+import { Behavior } from '@google/genai';
+import type { LifecycleEvent } from '../../src/client/index.js';
+import { connectTapped, MID_ANSWER, type TapState } from '../helpers/interaction-tap.js';
 import { startServer } from '../helpers/server.js';
 import { Changes, waitFor } from '../helpers/wait.js';
 
@@ -23,35 +23,25 @@ test(`${ROTATIONS} goAways during filler/answer sequences and non-blocking calls
     const changes = new Changes();
     let idles = 0;
     let turnText = '';
-    const session = await connectResilient({
-      model: 'gemini-live-2.5-flash-preview',
-      config: { responseModalities: [Modality.TEXT], tools: [{ functionDeclarations: [{ name: 'search_docs', behavior: Behavior.NON_BLOCKING }] }] },
+    const session = await connectTapped(server.url, state, {
       apiKey: 'boundary-soak',
-      baseUrl: server.url,
-      WebSocket: tapClass(state),
-      reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 5 },
-      keepalive: { intervalMs: 0 },
-      callbacks: {
-        onmessage: (m: LiveServerMessage) => {
-          const sc = m.serverContent;
-          const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
-          // The injected filler is not an answer; everything else the model says is, a turn at a time.
-          if (text && text !== 'let me think') turnText += text;
-          if (sc?.turnComplete && sc.interactionStatus !== 'IN_PROGRESS') {
-            idles++;
-            answers.push(turnText);
-            turnText = '';
-          }
-          for (const fc of m.toolCall?.functionCalls ?? []) {
-            const n = JSON.stringify(fc.args ?? {});
-            session.sendToolResponse({ functionResponses: [{ id: fc.id!, name: fc.name!, response: { result: `found ${n}` } }] });
-          }
-          changes.notify();
-        },
-        onevent: (e) => {
-          events.push(e);
-          changes.notify();
-        },
+      tools: [{ functionDeclarations: [{ name: 'search_docs', behavior: Behavior.NON_BLOCKING }] }],
+      events,
+      changes,
+      onmessage: (m) => {
+        const sc = m.serverContent;
+        const text = sc?.modelTurn?.parts?.map((p) => p.text ?? '').join('');
+        // The injected filler is not an answer; everything else the model says is, a turn at a time.
+        if (text && text !== 'let me think') turnText += text;
+        if (sc?.turnComplete && sc.interactionStatus !== 'IN_PROGRESS') {
+          idles++;
+          answers.push(turnText);
+          turnText = '';
+        }
+        for (const fc of m.toolCall?.functionCalls ?? []) {
+          const n = JSON.stringify(fc.args ?? {});
+          session.sendToolResponse({ functionResponses: [{ id: fc.id!, name: fc.name!, response: { result: `found ${n}` } }] });
+        }
       },
     });
     const until = (cond: () => boolean, what: string) =>

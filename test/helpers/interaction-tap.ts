@@ -6,7 +6,10 @@
  * the client sends and the sockets it closes.
  */
 import { WebSocket as NodeWebSocket } from 'ws';
+import { Modality, type LiveServerMessage, type Tool } from '@google/genai';
+import { connectResilient, type LifecycleEvent, type ResilientSession } from '../../src/client/index.js';
 import type { ResilientSettings } from '../../src/client/resilient-session.js';
+import type { Changes } from './wait.js';
 
 export const MID_ANSWER = 'mid-answer-handle';
 
@@ -75,3 +78,33 @@ export function tapClass(state: TapState): NonNullable<ResilientSettings['WebSoc
   };
 }
 
+
+/**
+ * relive/client on `model` over the tap, with fast reconnects and no keepalive; the app's
+ * messages go to `onmessage`, and every message and lifecycle event wakes `changes`.
+ */
+export function connectTapped(
+  url: string,
+  state: TapState,
+  options: { apiKey: string; tools?: Tool[]; events: LifecycleEvent[]; changes: Changes; onmessage: (m: LiveServerMessage) => void },
+): Promise<ResilientSession> {
+  return connectResilient({
+    model: 'gemini-live-2.5-flash-preview',
+    config: { responseModalities: [Modality.TEXT], ...(options.tools ? { tools: options.tools } : {}) },
+    apiKey: options.apiKey,
+    baseUrl: url,
+    WebSocket: tapClass(state),
+    reconnect: { initialDelayMs: 2, maxDelayMs: 20, maxAttempts: 5 },
+    keepalive: { intervalMs: 0 },
+    callbacks: {
+      onmessage: (m: LiveServerMessage) => {
+        options.onmessage(m);
+        options.changes.notify();
+      },
+      onevent: (e) => {
+        options.events.push(e);
+        options.changes.notify();
+      },
+    },
+  });
+}
