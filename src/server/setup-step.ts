@@ -42,6 +42,7 @@ export async function openForSetup(ctx: SetupContext, request: SetupRequest): Pr
     extraModels: ctx.extraModels,
     models: ctx.models,
     apiVersion: request.apiVersion,
+    strict: ctx.strict,
   });
   if (!resolved.ok) return { ok: false, close: resolved.close, detail: resolved.detail };
   const config = resolved.config;

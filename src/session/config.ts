@@ -7,6 +7,7 @@ import { CloseReasons, unknownModelClose, type CloseSpec } from '../protocol/clo
 import type { VadSettings } from './voice.js';
 import type { ModelCatalog, ModelProfile, UnknownModelPolicy } from './models.js';
 import { modelCatalog } from './model-table.js';
+import { setupRefusal } from './setup-rules.js';
 
 const builtinCatalog = modelCatalog();
 
@@ -45,6 +46,8 @@ export interface ConfigOptions {
   /** Default: the built-in profiles only. */
   readonly models?: ModelCatalog;
   readonly apiVersion: string;
+  /** Strict mode: the profile's unknown-field rules close too (setup-rules.ts). */
+  readonly strict?: boolean;
 }
 
 export type ConfigResult = { ok: true; config: SessionConfig } | { ok: false; close: CloseSpec; detail: string };
@@ -68,6 +71,8 @@ export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResul
   if (requested === 'TEXT' && gen?.speechConfig) {
     return { ok: false, close: CloseReasons.voicesFromNonAudio, detail: 'speechConfig with TEXT modality' };
   }
+  const refusal = setupRefusal(setup, requested, match.profile, { apiVersion: options.apiVersion, strict: options.strict === true });
+  if (refusal) return { ok: false, close: refusal.close, detail: refusal.detail };
   const aad = setup.realtimeInputConfig?.automaticActivityDetection;
   const compression = setup.contextWindowCompression;
   return {
