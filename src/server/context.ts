@@ -87,6 +87,8 @@ export interface ServerRuntime {
   readonly draining: boolean;
   /** Unknown fields already logged, so each is logged once per process. */
   readonly unknownFieldsLogged: Set<string>;
+  /** Models no profile names that were already warned about, so each is told once per process. */
+  readonly unknownModelsLogged: Set<string>;
 }
 
 export type ServerContext = ServerConfig & ServerAdapters & ServerRuntime;

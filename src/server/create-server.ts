@@ -84,6 +84,7 @@ export function assembleServer(parts: ServerParts): ReliveServer {
     audioChunkMs: settings.audioChunkMs,
     outboundHighWaterMark: settings.outboundHighWaterMark,
     unknownFieldsLogged: new Set(),
+    unknownModelsLogged: new Set(),
     store,
     nodeId,
     get cluster() {

@@ -15,7 +15,7 @@ import { createSession, resumeSession, type Holder, type OpenedSession, type Ope
 
 /** What the setup step uses of the server. */
 export type SetupContext = OpeningContext &
-  Pick<ServerContext, 'apiKeys' | 'unknownModels' | 'extraModels' | 'models' | 'engine' | 'speech' | 'audioChunkMs' | 'tokens' | 'metrics'>;
+  Pick<ServerContext, 'apiKeys' | 'unknownModels' | 'extraModels' | 'models' | 'unknownModelsLogged' | 'log' | 'engine' | 'speech' | 'audioChunkMs' | 'tokens' | 'metrics'>;
 
 export type SetupOutcome =
   | { readonly ok: true; readonly opened: OpenedSession; readonly config: SessionConfig }
@@ -46,6 +46,14 @@ export async function openForSetup(ctx: SetupContext, request: SetupRequest): Pr
   });
   if (!resolved.ok) return { ok: false, close: resolved.close, detail: resolved.detail };
   const config = resolved.config;
+  if (!config.knownModel && !ctx.unknownModelsLogged.has(config.model)) {
+    // Next month's model must work at once, but the user should know it runs on guesses.
+    ctx.unknownModelsLogged.add(config.model);
+    ctx.log.warn(
+      { model: config.model, profile: config.profile.name },
+      'no model profile names this model: it runs with the default profile (docs/models.md says how to add one)',
+    );
+  }
   const deps: LiveSessionDeps = {
     engine: ctx.engine,
     speech: ctx.speech,
