@@ -37,7 +37,8 @@ describe('Mastra (@mastra/voice-google-gemini-live 0.11.3)', () => {
     const c = await RawClient.open(server.url, { path, headers: { 'x-goog-api-key': 'mastra-key' } });
     c.send({
       setup: {
-        model: 'models/gemini-2.5-flash-native-audio-preview-09-2025',
+        // TEXT needs a half-cascade model: native-audio models refuse it (docs/models.md).
+        model: 'models/gemini-live-2.5-flash-preview',
         generation_config: { response_modalities: ['TEXT'] },
         tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'Get weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }] }],
       },
@@ -86,7 +87,8 @@ describe('LiveKit (@livekit/agents-plugin-google 1.9.0)', () => {
     const c = await RawClient.open(server.url, { query: 'key=lk-test-key' });
     c.send({
       setup: {
-        model: 'models/gemini-2.5-flash-native-audio-preview-12-2025',
+        // TEXT needs a half-cascade model: native-audio models refuse it (docs/models.md).
+        model: 'models/gemini-live-2.5-flash-preview',
         generationConfig: { responseModalities: ['TEXT'] },
         systemInstruction: { parts: [{ text: 'You are a test bot.' }] },
         realtimeInputConfig: { automaticActivityDetection: { disabled: true } },

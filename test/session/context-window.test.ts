@@ -74,7 +74,7 @@ describe('compression settings', () => {
 
   test('the model table gives native-audio models 128k and other Live models 32k', () => {
     assert.equal(makeSession({ contextWindowCompression: {} }).session.compression?.triggerTokens, 25_600);
-    const native = makeSession({ model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', contextWindowCompression: {} });
+    const native = makeSession({ model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generationConfig: { responseModalities: ['AUDIO'] }, contextWindowCompression: {} });
     assert.equal(native.session.compression?.triggerTokens, 102_400);
   });
 });
