@@ -19,6 +19,19 @@ export class Conversation {
   /** User input of the turn in progress: it enters the transcript when the turn ends, as consumed. */
   private userTexts: string[] = [];
   private transcribed = '';
+  /** Transcript turns ever pushed (the transcript keeps only the newest): marks for `between`. */
+  private pushedTotal = 0;
+
+  /** A mark: the transcript as it is now. */
+  get mark(): number {
+    return this.pushedTotal;
+  }
+
+  /** The transcript turns pushed between two marks (those still kept). */
+  between(from: number, to: number): TranscriptTurn[] {
+    const end = this.transcript.length - (this.pushedTotal - to);
+    return this.transcript.slice(Math.max(0, end - (to - from)), Math.max(0, end));
+  }
 
   /** Nothing generating and no reply awaited (owed tool calls are the boundary tracker's). */
   get idle(): boolean {
@@ -78,6 +91,7 @@ export class Conversation {
 
   private push(role: 'user' | 'model', text: string): void {
     this.transcript.push({ role, text });
+    this.pushedTotal++;
     if (this.transcript.length > MAX_TRANSCRIPT_TURNS) this.transcript.splice(0, this.transcript.length - MAX_TRANSCRIPT_TURNS);
   }
 }

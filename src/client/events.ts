@@ -15,9 +15,12 @@ export type LifecycleEvent =
   /**
    * The session goes on with its state: through a handle (exact), or, when no handle resumes any
    * more, as a fresh session seeded from the transcript the library kept (text only).
-   * `replayed`: client messages sent again; `dropped`: audio the bounded buffer could not keep.
+   * `replayed`: client messages sent again; `dropped`: audio the bounded buffer could not keep;
+   * `restoredTurns`: transcript turns given back as history, with no reply asked (the seed, or,
+   * through a handle, turns the app saw answered after the handle was made: the connection was
+   * lost between a turnComplete and its handle).
    */
-  | { type: 'stateRestored'; via: 'handle' | 'transcript'; connection: number; replayed: number; dropped: DroppedInput }
+  | { type: 'stateRestored'; via: 'handle' | 'transcript'; connection: number; replayed: number; restoredTurns: number; dropped: DroppedInput }
   /** The state is gone: the session continues as a fresh one with no history. */
   | { type: 'stateLost'; connection: number; reason: string }
   /**

@@ -114,6 +114,13 @@ export class ResilientSession {
   private readonly boundary = new InteractionBoundary();
   /** What the session held at its last turnComplete (prompt + response tokens), for the context check. */
   private heldTokens = 0;
+  /**
+   * Transcript marks (Conversation.mark): at the last settled interaction, and at the one the
+   * handle covers. The turns between them were answered and the app saw the answers, but a resume
+   * by the handle rewinds the server to before them.
+   */
+  private settledMark = 0;
+  private handleMark = 0;
   private readonly buffer: ReplayBuffer;
   private readonly conversation = new Conversation();
   private readonly backoff: Backoff;
@@ -130,7 +137,7 @@ export class ResilientSession {
   private readonly startedFromStore: boolean;
   private firstReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** Counts for the app and for tests. */
-  readonly stats = { connections: 0, rotations: 0, reconnects: 0, replayed: 0, seeded: 0, fresh: 0, contextReseeds: 0 };
+  readonly stats = { connections: 0, rotations: 0, reconnects: 0, replayed: 0, seeded: 0, restoredTurns: 0, fresh: 0, contextReseeds: 0 };
 
   constructor(private readonly settings: ResilientSettings) {
     this.clock = settings.clock ?? realClock;
@@ -271,6 +278,7 @@ export class ResilientSession {
     this.conversation.received(json);
     if (effect.settled) {
       link.sentAtTurnComplete = link.sent;
+      this.settledMark = this.conversation.mark;
       this.buffer.coverSentOn(link.id);
     }
     const turnEnded = (json.serverContent as { turnComplete?: boolean } | undefined)?.turnComplete === true;
@@ -288,10 +296,12 @@ export class ResilientSession {
     this.startKeepalive(link);
     const first = this.firstReady;
     this.firstReady = undefined;
+    let restoredTurns = 0;
     if (link.mode === 'seed') {
       this.buffer.dropCovered();
-      this.seed(link);
+      restoredTurns = this.seed(link);
     }
+    if (link.mode === 'resume') restoredTurns = this.restoreAnswered(link);
     const dropped = this.buffer.takeDropped();
     const toReplay = this.buffer.toSendOn(link.id);
     for (const entry of toReplay) this.transmit(link, entry);
@@ -304,7 +314,7 @@ export class ResilientSession {
     // There is state to keep from the second connection on, or from the start when a stored handle was loaded.
     if (!first || this.startedFromStore) {
       if (link.mode === 'fresh') this.emit({ type: 'stateLost', connection: link.id, reason: 'no handle resumed and no transcript to seed from' });
-      else this.emit({ type: 'stateRestored', via: link.mode === 'resume' ? 'handle' : 'transcript', connection: link.id, replayed: toReplay.length, dropped });
+      else this.emit({ type: 'stateRestored', via: link.mode === 'resume' ? 'handle' : 'transcript', connection: link.id, replayed: toReplay.length, restoredTurns, dropped });
     }
     first?.resolve();
   }
@@ -316,6 +326,23 @@ export class ResilientSession {
     link.sent++;
     link.socket.send({ clientContent: { turns, turnComplete: false } });
     this.stats.seeded++;
+    return turns.length;
+  }
+
+  /**
+   * Turns answered after the handle was made (the connection was lost between a turnComplete and
+   * its handle) go back as history, input and the answer the app saw, with no reply asked. Sent
+   * again as requests they would be answered a second time, and the app's next turn, sent when it
+   * saw the first answer, would cut that answer off. What the transcript lacks (audio without a
+   * transcription, tool calls) is not restored, as with a transcript seed.
+   */
+  private restoreAnswered(link: Link): number {
+    const turns = this.conversation.between(this.handleMark, this.settledMark);
+    if (turns.length === 0) return 0;
+    this.buffer.dropCovered();
+    link.sent++;
+    link.socket.send({ clientContent: { turns: turns.map((t) => ({ role: t.role, parts: [{ text: t.text }] })), turnComplete: false } });
+    this.stats.restoredTurns += turns.length;
     return turns.length;
   }
 
@@ -340,6 +367,7 @@ export class ResilientSession {
 
   private onHandle(link: Link, handle: string, index: string | number | undefined): void {
     this.handle = handle;
+    this.handleMark = this.settledMark;
     if (this.settings.transparent && index !== undefined) this.buffer.consumedThrough(link.id, Number(index));
     else this.buffer.consumedThrough(link.id, link.sentAtTurnComplete);
     const store = this.settings.handleStore;
