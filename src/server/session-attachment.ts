@@ -140,6 +140,7 @@ export class SessionAttachment {
         ctx.metrics.turns.inc();
         resumption.turnCompleted();
       },
+      settled: () => resumption.turnCompleted(),
       videoReceived: () => lifetime.videoReceived(),
     });
     ctx.registry.attach(session, connection);

@@ -196,11 +196,19 @@ class MissingSynthesizer extends Error {}
 
 const internal: CloseSpec = { code: 1011, reason: 'Internal error occurred.' };
 
+/**
+ * How the model runs a call to `name`: as declared, when the model runs that behaviour; else the
+ * model's default (3.8: NON_BLOCKING when `behavior` is absent; 3.1 runs everything BLOCKING).
+ */
 function isNonBlocking(config: SessionConfig, name: string): boolean {
+  const profile = config.profile;
   for (const tool of config.tools) {
     for (const fd of tool.functionDeclarations ?? []) {
-      if (fd.name === name) return fd.behavior === 'NON_BLOCKING';
+      if (fd.name !== name) continue;
+      const declared = fd.behavior;
+      if ((declared === 'BLOCKING' || declared === 'NON_BLOCKING') && profile.functionBehaviors.includes(declared)) return declared === 'NON_BLOCKING';
+      return profile.defaultFunctionBehavior === 'NON_BLOCKING';
     }
   }
-  return false;
+  return profile.defaultFunctionBehavior === 'NON_BLOCKING';
 }

@@ -43,6 +43,8 @@ export class LiveSession implements SpeechSession {
   private readonly turn: TurnState<Generation>;
   private output: SessionOutput | undefined;
   private speech: SpeechSink | undefined;
+  /** An INTERRUPT tool response came while the user spoke (3.8): it is answered when their speech ends. */
+  private answerAfterSpeech = false;
 
   constructor(
     readonly id: SessionId,
@@ -116,11 +118,12 @@ export class LiveSession implements SpeechSession {
   }
 
   /**
-   * At a resumable point: nothing generating and no blocking call unanswered (PROTOCOL.md §5.3).
-   * Unanswered NON_BLOCKING calls are part of the checkpoint.
+   * At an interaction boundary (PROTOCOL.md §12.2): no model turn open and no function call the
+   * model still owes an answer for, blocking or not (a NON_BLOCKING call's response may still make
+   * it speak). A call quieted by a SILENT willContinue response does not hold it.
    */
   get resumable(): boolean {
-    return this.turn.phase.kind === 'idle';
+    return this.turn.phase.kind === 'idle' && !this.calls.owed;
   }
 
   /** The state a checkpoint stores. The history is shared, not copied: the store writes only its new tail. */
@@ -278,7 +281,13 @@ export class LiveSession implements SpeechSession {
   }
 
   private commitUserTurn(): void {
-    if (!this.input.hasTurnInput()) return;
+    const owed = this.answerAfterSpeech;
+    this.answerAfterSpeech = false;
+    if (!this.input.hasTurnInput()) {
+      // The speech the answer waited for made no turn: the answer goes now.
+      if (owed) this.interruptWith();
+      return;
+    }
     if (this.turn.open) {
       if (!this.config.activityInterrupts) {
         this.turn.queueReply();
@@ -291,6 +300,7 @@ export class LiveSession implements SpeechSession {
   }
 
   private onToolResponse(tr: ToolResponse): void {
+    const owedBefore = this.calls.owed;
     const answer = this.calls.answer(tr.functionResponses ?? [], this.deps.strict);
     for (const fr of answer.ignored) this.deps.log.warn({ session: this.id, id: fr.id, name: fr.name }, 'toolResponse for an unknown function call ignored');
     if (answer.refused) {
@@ -298,18 +308,32 @@ export class LiveSession implements SpeechSession {
       return;
     }
     if (answer.parts.length === 0) return;
-    this.conversation.append({ role: 'user', parts: answer.parts });
     if (this.turn.phase.kind === 'awaitingTool') {
+      this.conversation.append({ role: 'user', parts: answer.parts });
       if (!this.calls.hasBlocking) this.runner.resume();
       return;
     }
+    // NON_BLOCKING answers. While the model talks, the answer goes into the history after what it
+    // says in this turn (cut short or whole): what the next turn answers is the result.
+    if (this.turn.open) this.runner.afterTurn(answer.parts);
+    else this.conversation.append({ role: 'user', parts: answer.parts });
     if (answer.schedule === 'INTERRUPT') {
-      if (this.turn.open) this.runner.interrupt();
-      this.startTurn();
+      // 3.8 waits until the user stops speaking; the turn their speech makes answers both.
+      if (this.config.profile.interruptWaitsForSpeech && this.input.speaking) this.answerAfterSpeech = true;
+      else this.interruptWith();
     } else if (answer.schedule === 'WHEN_IDLE') {
       if (this.turn.open) this.turn.queueReply();
       else this.startTurn();
+    } else if (owedBefore && this.resumable) {
+      // SILENT, and nothing more is owed: the boundary the client waits for a handle at.
+      this.output?.settled?.();
     }
+  }
+
+  /** An INTERRUPT answer: the model stops what it says and speaks about the result now. */
+  private interruptWith(): void {
+    if (this.turn.open) this.runner.interrupt();
+    this.startTurn();
   }
 
   private onContextUpdate(cu: ContextUpdate): void {

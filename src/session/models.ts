@@ -47,6 +47,12 @@ export interface ModelProfile {
   readonly defaultFunctionBehavior: FunctionBehavior;
   /** Behaviours the model runs; a declaration asking for another runs as the default (strict mode: 1007). */
   readonly functionBehaviors: readonly FunctionBehavior[];
+  /**
+   * What a barge-in (user input while the model talks or waits on a call) withdraws with
+   * toolCallCancellation: every pending call (2.5: "the server discards any pending function
+   * calls"), or only BLOCKING ones (3.8: a NON_BLOCKING call runs on and its answer still counts).
+   */
+  readonly bargeInCancels: 'all' | 'blocking';
   /** An INTERRUPT-scheduled tool response waits until the user stops speaking (3.8) instead of cutting in at once. */
   readonly interruptWaitsForSpeech: boolean;
   /** `serverContent.interactionStatus` goes with every turnComplete. */

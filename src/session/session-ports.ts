@@ -17,6 +17,11 @@ export interface SessionOutput extends GenerationOutput {
   close(spec: CloseSpec, detail: string): void;
   /** A turnComplete was just sent: the moment for a resumption update. */
   turnCompleted?(): void;
+  /**
+   * The session reached an interaction boundary without a turnComplete: a SILENT tool response
+   * answered the last call it owed. Also a moment for a resumption update.
+   */
+  settled?(): void;
   /** The first video frame arrived: the shorter session lifetime applies from now on. */
   videoReceived?(): void;
 }

@@ -71,6 +71,15 @@ export function setupRefusal(setup: Setup, modality: string, profile: ModelProfi
     for (const rule of profile.unknownFields) {
       if (applies(rule, setup, options.apiVersion)) return refuse(closeFor(rule), `${rule.field}: ${rule.why}`);
     }
+    // Loose mode runs such a declaration with the model's default behaviour instead.
+    for (const tool of setup.tools ?? []) {
+      for (const fd of tool.functionDeclarations ?? []) {
+        const b = fd.behavior;
+        if ((b === 'BLOCKING' || b === 'NON_BLOCKING') && !profile.functionBehaviors.includes(b)) {
+          return refuse(CloseReasons.invalidArgument, `function ${fd.name} behavior ${b}: the model runs only ${profile.functionBehaviors.join(' and ')} calls`);
+        }
+      }
+    }
   }
   return undefined;
 }

@@ -23,6 +23,8 @@ export interface ToolAnswer {
 
 export class ToolCalls {
   private readonly pending = new Map<string, IssuedCall>();
+  /** Pending calls whose last response said willContinue with SILENT: the model says nothing more of them. */
+  private readonly quiet = new Set<string>();
 
   constructor(restored: readonly IssuedCall[] = []) {
     for (const call of restored) this.pending.set(call.id, call);
@@ -35,6 +37,14 @@ export class ToolCalls {
 
   get calls(): IssuedCall[] {
     return [...this.pending.values()];
+  }
+
+  /**
+   * A call the model still owes something for: pending and not quieted by a SILENT willContinue
+   * response. While one is, the session is not at an interaction boundary (no resumable handle).
+   */
+  get owed(): boolean {
+    return [...this.pending.keys()].some((id) => !this.quiet.has(id));
   }
 
   get hasBlocking(): boolean {
@@ -62,24 +72,30 @@ export class ToolCalls {
         continue;
       }
       parts.push({ kind: 'functionResponse', id: call.id, name: call.name, response: fr.response ?? {} });
-      if (!fr.willContinue) this.pending.delete(call.id);
-      if (!call.blocking) {
-        // The top-level field wins over the one inside `response` (PROTOCOL.md §11 #11).
-        const s = fr.scheduling ?? (fr.response?.scheduling as string | undefined) ?? 'WHEN_IDLE';
-        if (s === 'INTERRUPT' || (s === 'WHEN_IDLE' && schedule === 'SILENT')) schedule = s;
-      }
+      // The top-level field wins over the one inside `response` (PROTOCOL.md §11 #11).
+      const s = call.blocking ? undefined : (fr.scheduling ?? (fr.response?.scheduling as string | undefined) ?? 'WHEN_IDLE');
+      if (!fr.willContinue) {
+        this.pending.delete(call.id);
+        this.quiet.delete(call.id);
+      } else if (s === 'SILENT') this.quiet.add(call.id);
+      else this.quiet.delete(call.id);
+      if (s === 'INTERRUPT' || (s === 'WHEN_IDLE' && schedule === 'SILENT')) schedule = s;
     }
     return { parts, schedule, ignored };
   }
 
   /**
-   * A barge-in withdraws every pending call and those the interrupted generation issued: the ids
-   * for toolCallCancellation, pending ones first.
+   * A barge-in withdraws pending calls and those the interrupted generation issued: the ids for
+   * toolCallCancellation, pending ones first. `blockingOnly` (3.8): NON_BLOCKING calls run on.
    */
-  withdraw(issuedByGeneration: readonly IssuedCall[]): string[] {
-    const cancelled = [...this.pending.keys()];
-    for (const call of issuedByGeneration) if (!cancelled.includes(call.id)) cancelled.push(call.id);
-    this.pending.clear();
+  withdraw(issuedByGeneration: readonly IssuedCall[], blockingOnly = false): string[] {
+    const cancels = (call: IssuedCall) => !blockingOnly || call.blocking;
+    const cancelled = [...this.pending.values()].filter(cancels).map((c) => c.id);
+    for (const call of issuedByGeneration) if (cancels(call) && !cancelled.includes(call.id)) cancelled.push(call.id);
+    for (const id of cancelled) {
+      this.pending.delete(id);
+      this.quiet.delete(id);
+    }
     return cancelled;
   }
 }

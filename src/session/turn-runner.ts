@@ -12,6 +12,7 @@
 import type { CloseSpec } from '../protocol/close-codes.js';
 import { msg } from '../protocol/server-messages.js';
 import type { SessionConfig } from './config.js';
+import type { ContextPart } from './context.js';
 import type { Conversation } from './conversation.js';
 import { CutTurn, type TurnOutcome } from './cut-turn.js';
 import type { EngineSession } from './engine.js';
@@ -46,6 +47,8 @@ export class TurnRunner {
   private readonly usage = new TurnUsage();
   /** The next generation ends after this many content messages (cut-turn.ts). */
   private nextCut: number | undefined;
+  /** Function responses that arrived while the model talked: the history gets them after the turn's output. */
+  private deferred: ContextPart[] = [];
 
   constructor(
     private readonly host: TurnHost,
@@ -78,6 +81,11 @@ export class TurnRunner {
     this.runGeneration('resume');
   }
 
+  /** Parts for the history once the open turn's output is recorded (a NON_BLOCKING answer that came mid-turn). */
+  afterTurn(parts: readonly ContextPart[]): void {
+    this.deferred.push(...parts);
+  }
+
   /** The connection is gone: stop generating. */
   end(): void {
     this.turn.end()?.abort();
@@ -86,7 +94,7 @@ export class TurnRunner {
   /** Barge-in: cut the generation, keep only what the client received, withdraw pending calls. */
   interrupt(): void {
     const generation = this.turn.interrupt();
-    const cancelled = this.parts.calls.withdraw(generation?.calls ?? []);
+    const cancelled = this.parts.calls.withdraw(generation?.calls ?? [], this.host.config().profile.bargeInCancels === 'blocking');
     if (generation) {
       generation.abort();
       this.recordModel(generation);
@@ -145,6 +153,10 @@ export class TurnRunner {
 
   /** The open turn has ended (the state is idle now): turnComplete, then the reply it owes, unless a barge-in ended it. */
   private turnEnded(byItself: boolean): void {
+    if (this.deferred.length > 0) {
+      this.parts.conversation.append({ role: 'user', parts: this.deferred });
+      this.deferred = [];
+    }
     // 3.8 profiles tell the client the interaction is over. Every turn is the last of its request
     // until filler turns exist, so the status is IDLE; REQUIRES_ACTION (IDLE's old name) is never sent.
     const status = this.host.config().profile.interactionStatus ? 'IDLE' : undefined;

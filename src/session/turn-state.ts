@@ -27,15 +27,14 @@
  *   turns it has had so far), and a `continue(generation)` transition generating → generating
  *   closes one turn and opens the next of the same interaction; `resumable` then also requires
  *   that no interaction is open.
- * - NON_BLOCKING calls that keep generating while the call runs: today such a call is issued and
- *   the generation goes on in `generating`; the calls live in ToolCalls (tool-calls.ts), whose
- *   `answer` decides SILENT / WHEN_IDLE / INTERRUPT. A profile that lets a response arrive while
- *   the model still talks adds its scheduling there, and uses the existing transitions
- *   (interrupt + start for INTERRUPT, `replyQueued` for WHEN_IDLE).
+ * NON_BLOCKING calls need no state of their own: the generation goes on in `generating`, the
+ * calls live in ToolCalls (tool-calls.ts), and a response uses the existing transitions (interrupt
+ * + start for INTERRUPT, `replyQueued` for WHEN_IDLE). A call still owed keeps the session from
+ * being resumable (LiveSession.resumable), whatever the phase.
  */
 
 export type TurnPhase<G> =
-  /** No turn open: input may start one. The only resumable state. */
+  /** No turn open: input may start one. The only phase a session can be resumable in. */
   | { readonly kind: 'idle' }
   /** A model turn is open and its generation runs. */
   | { readonly kind: 'generating'; readonly generation: G }

@@ -20,7 +20,7 @@ export class UserInput {
   private transcriptsFollow = false;
   private waiting = false;
   /** The user is speaking: transcripts an engine reports now belong to the turn to come. */
-  private speaking = false;
+  private speakingNow = false;
   /** Speech measured since the last turn, and what the recognizer made of it. */
   private heardSeconds = 0;
   private heardTranscript: string | undefined;
@@ -51,18 +51,23 @@ export class UserInput {
     return this.waiting;
   }
 
+  /** The user is speaking now: within an activity, or since audio began when no detector marks speech. */
+  get speaking(): boolean {
+    return this.speakingNow;
+  }
+
   get hasAudio(): boolean {
     return this.pending.some((p) => p.kind === 'audio');
   }
 
   /** The user began speaking (activityStart, or the detector's start of speech). */
   speechBegan(): void {
-    this.speaking = true;
+    this.speakingNow = true;
   }
 
   addAudio(seconds: number): void {
     // Without a detector, all audio until the turn ends is the user's speech.
-    if (!this.voiceDetection) this.speaking = true;
+    if (!this.voiceDetection) this.speakingNow = true;
     const last = this.pending[this.pending.length - 1];
     if (last?.kind === 'audio') last.seconds += seconds;
     else this.pending.push({ kind: 'audio', seconds });
@@ -101,7 +106,7 @@ export class UserInput {
 
   /** An engine's transcript of the user's speech: kept for the coming turn while the user speaks (true), else not (false). */
   keepEngineTranscript(text: string): boolean {
-    if (!this.speaking) return false;
+    if (!this.speakingNow) return false;
     this.heardTranscript = (this.heardTranscript ?? '') + text;
     return true;
   }
@@ -121,7 +126,7 @@ export class UserInput {
     const transcript = this.heardTranscript;
     this.heardSeconds = 0;
     this.heardTranscript = undefined;
-    this.speaking = false;
+    this.speakingNow = false;
     if (!this.voiceDetection || this.settings.turnCoverage === 'ALL_INPUT') {
       // All audio since the last turn counts; the transcript rides on it.
       return transcript ? input.map((p) => (p.kind === 'audio' ? { ...p, transcript } : p)) : input;

@@ -70,7 +70,7 @@ test('goAway mid-answer after a filler turn: the rotation waits for IDLE and its
   }
 });
 
-test('goAway during a pending NON_BLOCKING call: no rotation until the call is answered, then the boundary handle; the result comes once', async () => {
+test('goAway during a pending NON_BLOCKING call: no resumable handle and no rotation until the call is answered, then the boundary handle; the result comes once', async () => {
   const server = await startServer({ keepaliveIntervalMs: 0 });
   const state: TapState = { plan: { goAway: '30s', on: 'toolCall' }, setups: [], closes: 0 };
   try {
@@ -78,7 +78,7 @@ test('goAway during a pending NON_BLOCKING call: no rotation until the call is a
     const events: LifecycleEvent[] = [];
     const changes = new Changes();
     let callId: string | undefined;
-    let closesAtHandle: number | undefined;
+    let closesAtUpdate: number | undefined;
     const session = await connectTapped(server.url, state, {
       apiKey: 'boundary-call',
       tools: [{ functionDeclarations: [{ name: 'search_docs', behavior: Behavior.NON_BLOCKING }] }],
@@ -93,13 +93,13 @@ test('goAway during a pending NON_BLOCKING call: no rotation until the call is a
           callId = m.toolCall.functionCalls![0]!.id;
           seen.push('toolCall');
         }
-        if (m.sessionResumptionUpdate?.newHandle) {
-          seen.push(`handle:${m.sessionResumptionUpdate.newHandle}`);
-          // The handle after the call's turn: were it a boundary, the client would switch as this
-          // callback returns; a macrotask later the old socket must still be open.
-          if (callId && closesAtHandle === undefined) {
+        const update = m.sessionResumptionUpdate;
+        if (update) {
+          seen.push(update.newHandle ? `handle:${update.newHandle}` : 'notResumable');
+          // The update after the call's turn: a macrotask later the old socket must still be open.
+          if (callId && closesAtUpdate === undefined) {
             setImmediate(() => {
-              closesAtHandle = state.closes;
+              closesAtUpdate = state.closes;
               changes.notify();
             });
           }
@@ -109,21 +109,25 @@ test('goAway during a pending NON_BLOCKING call: no rotation until the call is a
     const until = (cond: () => boolean, what: string) => waitFor(cond, { what, timeoutMs: 10_000, on: changes, stepMs: 20, detail: () => JSON.stringify({ seen, events }) });
 
     session.sendClientContent({ turns: 'search docs for goAway', turnComplete: true });
-    await until(() => closesAtHandle !== undefined, 'the call, its turn end and the handle after it');
-    assert.equal(closesAtHandle, 0, 'no rotation while the call is owed');
+    await until(() => closesAtUpdate !== undefined, 'the call, its turn end and the update after it');
+    // The call is owed: the server says the session is not resumable now, and nothing rotates.
+    assert.deepEqual(seen.slice(-3), ['toolCall', 'turnComplete:IDLE', 'notResumable']);
+    assert.equal(closesAtUpdate, 0, 'no rotation while the call is owed');
     assert.equal(session.stats.rotations, 0);
-    const boundaryHandle = seen.at(-1)!.slice('handle:'.length);
     // The goAway is the library's business (the app never sees it): it started the rotation.
-    assert.deepEqual(seen.slice(-3), ['toolCall', 'turnComplete:IDLE', `handle:${boundaryHandle}`]);
     assert.ok(events.some((e) => e.type === 'rotating'));
 
     session.sendToolResponse({ functionResponses: [{ id: callId!, name: 'search_docs', response: { result: 'goAway gives notice' } }] });
-    await until(() => seen.filter((s) => s.startsWith('turnComplete')).length === 2, 'the answer with the result');
-    assert.equal(session.stats.rotations, 1);
+    await until(() => session.stats.rotations === 1 && events.some((e) => e.type === 'stateRestored'), 'the answer with the result, its handle and the switch');
+    const handles = seen.filter((s) => s.startsWith('handle:'));
+    const boundaryHandle = handles.at(-1)!.slice('handle:'.length);
+    assert.deepEqual(
+      seen.slice(seen.indexOf('notResumable') + 1).filter((s) => !s.startsWith('text:')).map((s) => s.replace(/^turnComplete:.*/, 'turnComplete')).slice(0, 2),
+      ['turnComplete', `handle:${boundaryHandle}`],
+    );
     assert.equal((state.setups[1]!.sessionResumption as { handle?: string }).handle, boundaryHandle);
     const restored = events.find((e) => e.type === 'stateRestored') as Extract<LifecycleEvent, { type: 'stateRestored' }>;
-    assert.equal(restored.via, 'handle');
-    assert.equal(restored.replayed, 1, 'the tool response, sent after the boundary, goes again on the new connection');
+    assert.deepEqual([restored.via, restored.replayed], ['handle', 0], 'the handle covers the tool response');
     const answers = seen.filter((s) => s.startsWith('text:') && s.includes('goAway gives notice'));
     assert.equal(answers.length, 1, JSON.stringify(seen));
     session.close();

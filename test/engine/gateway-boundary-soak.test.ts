@@ -51,7 +51,6 @@ test(`via the gateway: ${ROTATIONS} upstream goAways during filler/answer sequen
 
     const expected: string[] = [];
     for (let i = 1; i <= ROTATIONS; i++) {
-      const setups = state.setups.length;
       const withCall = i % 3 === 0;
       state.plan = { goAway: '30s', on: withCall ? 'toolCall' : 'modelTurn' };
       const before = answers.length;
@@ -64,8 +63,9 @@ test(`via the gateway: ${ROTATIONS} upstream goAways during filler/answer sequen
         expected.push(`let me thinkYou said: question ${i}`);
       }
       await until(() => answers.length >= before + (withCall ? 2 : 1), `request ${i}`);
-      // The upstream rotation follows the boundary: a new setup resuming with a boundary handle.
-      await waitFor(() => state.setups.length > setups, { what: `rotation ${i}`, timeoutMs: 10_000, stepMs: 2 });
+      // The upstream rotation follows the boundary: a new setup resuming with a boundary handle. The
+      // upstream connection opens with the first request, so rotation i is setup i + 1.
+      await waitFor(() => state.setups.length >= i + 1, { what: `rotation ${i}`, timeoutMs: 10_000, stepMs: 2 });
     }
     assert.equal(state.setups.length, ROTATIONS + 1, 'one upstream rotation per goAway');
     assert.ok(state.setups.slice(1).every((s) => { const h = (s.sessionResumption as { handle?: string }).handle; return h !== undefined && h !== MID_ANSWER; }), 'every upstream resume with a boundary handle');

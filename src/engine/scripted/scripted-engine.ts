@@ -35,10 +35,12 @@ export class ScriptedEngine implements Engine {
 
   async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EngineEvent> {
     const { history } = request;
-    const located = lastUserInput(history, request.userTurns);
-    const after = history.slice(located.index + 1);
-    const callsDone = after.filter((t) => t.role === 'model' && t.parts.some((p) => p.kind === 'functionCall')).length;
-    const responses = latestResponses(after);
+    const latest = lastUserInput(history, request.userTurns);
+    // A NON_BLOCKING call's response may come after newer input: it continues the request that made the call.
+    const answered = answeredCall(history, latest.index);
+    const located = answered ? inputBefore(history, answered, latest) : latest;
+    const callsDone = history.slice(located.index + 1, answered === undefined ? undefined : answered + 1).filter(hasCall).length;
+    const responses = latestResponses(history.slice(located.index + 1));
 
     const rule = findRule(this.scenario.rules, located.input);
     let steps: readonly Step[];
@@ -75,6 +77,34 @@ function lastUserInput(history: readonly ContextTurn[], userTurns: number): { in
   for (let i = history.length - 1; i >= 0; i--) {
     const turn = history[i]!;
     if (isUserInput(turn)) return { index: i, input: { turn, number: Math.max(1, userTurns) } };
+  }
+  return { index: -1, input: { turn: { role: 'user', parts: [] }, number: 1 } };
+}
+
+const hasCall = (t: ContextTurn) => t.role === 'model' && t.parts.some((p) => p.kind === 'functionCall');
+
+/**
+ * When the history ends with function responses given after the newest input (a NON_BLOCKING
+ * answer to an older request), the index of the model turn that made the call they answer.
+ */
+function answeredCall(history: readonly ContextTurn[], inputIndex: number): number | undefined {
+  const last = history[history.length - 1];
+  if (!last || last.role !== 'user' || isUserInput(last)) return undefined;
+  const id = last.parts.find((p) => p.kind === 'functionResponse')?.id;
+  for (let i = history.length - 2; i >= 0; i--) {
+    const t = history[i]!;
+    if (t.role === 'model' && t.parts.some((p) => p.kind === 'functionCall' && p.id === id)) return i < inputIndex ? i : undefined;
+  }
+  return undefined;
+}
+
+/** The user input the request that made the call at `callIndex` answered. */
+function inputBefore(history: readonly ContextTurn[], callIndex: number, latest: { index: number; input: UserInput }): { index: number; input: UserInput } {
+  let later = 0;
+  for (let i = latest.index; i > callIndex; i--) if (isUserInput(history[i]!)) later++;
+  for (let i = callIndex - 1; i >= 0; i--) {
+    const turn = history[i]!;
+    if (isUserInput(turn)) return { index: i, input: { turn, number: Math.max(1, latest.input.number - later) } };
   }
   return { index: -1, input: { turn: { role: 'user', parts: [] }, number: 1 } };
 }
