@@ -35,7 +35,14 @@ export type EngineEvent =
    */
   | { readonly type: 'audio'; readonly data: string; readonly mimeType: string }
   /** What the model's own speech says (its output transcription): the spoken turn's words in the history. */
-  | { readonly type: 'outputTranscript'; readonly text: string };
+  | { readonly type: 'outputTranscript'; readonly text: string }
+  /**
+   * The model ends this turn and answers the same request in another: an extended-thinking
+   * filler turn ("let me check…") before the answer. The turn ends with turnComplete
+   * `interactionStatus: IN_PROGRESS`; the rest of the stream is the next turn. On a model
+   * profile without filler turns it is ignored: the stream is one turn.
+   */
+  | { readonly type: 'turnBreak' };
 
 /** What a session tells the engine when it opens its EngineSession (`Engine.open`). */
 export interface EngineSessionContext {

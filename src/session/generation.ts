@@ -27,6 +27,9 @@ export interface GenerationOutput {
  */
 export type OnToolCall = (calls: readonly IssuedCall[]) => void;
 
+/** Called as a filler turn ends (EngineEvent turnBreak), with what the client received of it. */
+export type OnTurnBreak = (parts: ContextPart[]) => void;
+
 export interface IssuedCall {
   readonly id: string;
   readonly name: string;
@@ -67,6 +70,7 @@ export class Generation {
     private readonly userTurns: number,
     private readonly out: GenerationOutput,
     private readonly onToolCall: OnToolCall,
+    private readonly onTurnBreak: OnTurnBreak = () => undefined,
   ) {}
 
   get aborted(): boolean {
@@ -87,6 +91,16 @@ export class Generation {
       const transcript = this.nativeTranscript.trim();
       parts.unshift(transcript ? { kind: 'audio', seconds: this.nativeSeconds, transcript } : { kind: 'audio', seconds: this.nativeSeconds });
     }
+    return parts;
+  }
+
+  /** What the client received of the turn so far, and a fresh start for the next turn of the same generation. */
+  private takeTurn(): ContextPart[] {
+    const parts = this.sentParts();
+    this.parts.length = 0;
+    this.speaker = undefined;
+    this.nativeSeconds = 0;
+    this.nativeTranscript = '';
     return parts;
   }
 
@@ -163,6 +177,14 @@ export class Generation {
             // Only what went out is history, as with synthesized speech.
             if (!send(msg.audio(event.data, event.mimeType))) return stopped();
             this.nativeSeconds += base64ByteLength(event.data) / pcmBytesPerSecond(event.mimeType);
+            break;
+          }
+          case 'turnBreak': {
+            if (!this.config.profile.fillerTurns) break;
+            // The filler's words reach the client before its turn ends.
+            await this.speaker?.flush();
+            if (signal.aborted) return stopped();
+            this.onTurnBreak(this.takeTurn());
             break;
           }
           case 'outputTranscript':

@@ -120,7 +120,9 @@ export class TurnRunner {
     };
     const cut = cutAfter !== undefined ? new CutTurn(out, cutAfter, () => generation.abort()) : undefined;
     const { engine, deps, conversation } = this.parts;
-    const generation = new Generation(engine, deps, this.host.config(), conversation.history, conversation.userTurns, cut ?? out, onToolCall);
+    const generation = new Generation(engine, deps, this.host.config(), conversation.history, conversation.userTurns, cut ?? out, onToolCall, (parts) =>
+      this.fillerEnded(generation, parts),
+    );
     if (how === 'start') this.turn.start(generation);
     else this.turn.resume(generation);
     void generation.run().then((outcome) => this.generationEnded(generation, cut ? cut.outcome(outcome) : outcome));
@@ -151,14 +153,28 @@ export class TurnRunner {
     }
   }
 
+  /**
+   * A filler turn of an extended-thinking answer ended; the same generation goes on with the next
+   * turn of the interaction. The session stays generating (not resumable): the request is not answered yet.
+   */
+  private fillerEnded(generation: Generation, parts: ContextPart[]): void {
+    if (!this.turn.isRunning(generation)) return;
+    const out = this.host.output();
+    if (parts.length > 0) this.usage.responded(this.parts.conversation.append({ role: 'model', parts }));
+    out?.send(msg.generationComplete());
+    out?.send(msg.turnComplete(undefined, 'IN_PROGRESS'));
+    this.completed++;
+    out?.turnCompleted?.();
+  }
+
   /** The open turn has ended (the state is idle now): turnComplete, then the reply it owes, unless a barge-in ended it. */
   private turnEnded(byItself: boolean): void {
     if (this.deferred.length > 0) {
       this.parts.conversation.append({ role: 'user', parts: this.deferred });
       this.deferred = [];
     }
-    // 3.8 profiles tell the client the interaction is over. Every turn is the last of its request
-    // until filler turns exist, so the status is IDLE; REQUIRES_ACTION (IDLE's old name) is never sent.
+    // 3.8 profiles tell the client the interaction is over (filler turns end IN_PROGRESS, above);
+    // REQUIRES_ACTION (IDLE's old name) is never sent.
     const status = this.host.config().profile.interactionStatus ? 'IDLE' : undefined;
     // The totals are kept either way (control API); a model without usageMetadata (3.1) only does not send them.
     const usage = this.usage.finish();

@@ -79,7 +79,7 @@ describe('bad files say which field is wrong and what is allowed', () => {
     const dir = scratch();
     writeFileSync(join(dir, 'scenario.yaml'), 'rules:\n  - match: { text: hi }\n    reply:\n      - text: hello\n      - foo: bar\n');
     const run = await relive(['--port', '0', '--store', 'memory', '--script', 'scenario.yaml'], dir);
-    assertRefused(run, /^relive: scenario\.yaml: rules\[0\]\.reply\[1\]: unknown step \{"foo":"bar"\}; a step is one of text, thought, call, close, delayMs/);
+    assertRefused(run, /^relive: scenario\.yaml: rules\[0\]\.reply\[1\]: unknown step \{"foo":"bar"\}; a step is one of text, filler, thought, call, close, delayMs/);
     assert.ok(run.stderr.trim().split('\n').length <= 3, run.stderr);
   });
 

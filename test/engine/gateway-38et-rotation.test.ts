@@ -1,8 +1,9 @@
 /**
  * The gateway on the 3.8 extended-thinking profile (issue #16 item 5): the upstream relive's
  * connections last 4 s on a manual clock, so each turn is followed by an upstream goAway, and the
- * gateway's upstream link rotates at the interaction boundary. The client sees no goAway, every
- * input is answered once, and the upstream's record holds each input exactly once.
+ * gateway's upstream link rotates at the interaction boundary. The upstream's filler turns
+ * (IN_PROGRESS) reach the client as turns of their own before each answer; the client sees no
+ * goAway, every input is answered once, and the upstream's record holds each input exactly once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -33,9 +34,20 @@ test('3.8-ET behind the gateway: 4-second upstream connections on a manual clock
       const text = `request number ${i}`;
       inputs.push(text);
       session.sendClientContent({ turns: text });
-      await inbox.turnComplete(at);
-      const heard = inbox.messages.slice(at).map((m) => m.serverContent?.outputTranscription?.text ?? '').join('');
-      assert.match(heard, new RegExp(`You said: ${text}`), `answer ${i}`);
+      await inbox.waitFor((m) => m.serverContent?.interactionStatus === 'IDLE', at);
+      // The upstream's filler turn reaches the client as a turn of its own, then the answer.
+      const turns: { heard: string; status: string | undefined }[] = [];
+      let heard = '';
+      for (const m of inbox.messages.slice(at)) {
+        heard += m.serverContent?.outputTranscription?.text ?? '';
+        if (!m.serverContent?.turnComplete) continue;
+        turns.push({ heard, status: m.serverContent.interactionStatus });
+        heard = '';
+      }
+      assert.deepEqual(turns, [
+        { heard: 'Let me think about that.', status: 'IN_PROGRESS' },
+        { heard: `You said: ${text}`, status: 'IDLE' },
+      ], `request ${i}: filler, then answer`);
       // The upstream connection's 4 s run out between turns: its goAway, then a rotation at the boundary.
       await clock.advance(4000);
       await waitFor(async () => (await rotations()) >= i, { what: `upstream rotation ${i}`, timeoutMs: 10_000 });

@@ -95,8 +95,12 @@ export class GatewaySession implements EngineSession {
           yield { type: 'toolCall', calls: calls.map((c) => ({ name: c.name ?? '', args: (c.args ?? {}) as Record<string, unknown> })) };
           toolCalled = false;
         }
-        // An extended-thinking filler turn ends IN_PROGRESS: the answer follows in the same interaction.
-        if (sc?.turnComplete && sc.interactionStatus === 'IN_PROGRESS') continue;
+        // An extended-thinking filler turn ends IN_PROGRESS: the answer follows in the same
+        // interaction, and the client's model (if it has filler turns too) ends a turn there.
+        if (sc?.turnComplete && sc.interactionStatus === 'IN_PROGRESS') {
+          yield { type: 'turnBreak' };
+          continue;
+        }
         if (sc?.turnComplete) {
           link.draining = false;
           const usage = m.usageMetadata;

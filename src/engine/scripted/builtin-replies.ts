@@ -8,7 +8,16 @@ import type { ContextTurn } from '../../session/context.js';
 import { textOf } from '../../session/context.js';
 import type { Step } from './scenario.js';
 
-export function builtinReply(user: ContextTurn, tools: readonly Tool[]): Step[] {
+/** An extended-thinking model's first words to a request, in a turn of their own. */
+export const BUILTIN_FILLER = 'Let me think about that.';
+
+/** `filler`: the model answers every request with a filler turn first (extended thinking). */
+export function builtinReply(user: ContextTurn, tools: readonly Tool[], filler = false): Step[] {
+  const steps = answer(user, tools);
+  return filler ? [{ filler: BUILTIN_FILLER }, ...steps] : steps;
+}
+
+function answer(user: ContextTurn, tools: readonly Tool[]): Step[] {
   const text = textOf(user).trim();
   const called = findNamedFunction(text, tools);
   if (called) return [{ text: `Calling ${called.name}.` }, { call: { name: called.name, args: argsFrom(text, called.parameters) } }];

@@ -21,6 +21,8 @@ const delay = { delayMs: z.number().min(0).optional() };
 
 export const Step = z.union([
   z.object({ text: z.string(), chunkDelayMs: z.number().min(0).optional(), ...delay }).strict(),
+  /** Words that end their own turn before the rest of the answer (an extended-thinking filler). */
+  z.object({ filler: z.string(), chunkDelayMs: z.number().min(0).optional(), ...delay }).strict(),
   z.object({ thought: z.string(), ...delay }).strict(),
   z.object({ call: z.union([call, z.array(call).min(1)]), ...delay }).strict(),
   z.object({ close: closeSpec, ...delay }).strict(),
@@ -57,7 +59,7 @@ export type Rule = z.infer<typeof Rule>;
 export type Scenario = z.infer<typeof Scenario>;
 
 /** The keys that name a step's kind; a step holds one of them. */
-const STEP_KINDS = ['text', 'thought', 'call', 'close', 'delayMs'] as const;
+const STEP_KINDS = ['text', 'filler', 'thought', 'call', 'close', 'delayMs'] as const;
 
 /** The fields an object at this place of a scenario may have, for "unknown field" messages. */
 function allowedFields(path: readonly PropertyKey[]): readonly string[] | undefined {

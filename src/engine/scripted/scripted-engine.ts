@@ -46,17 +46,21 @@ export class ScriptedEngine implements Engine {
     let steps: readonly Step[];
     if (rule) steps = stepsAfterCall(rule.reply, callsDone);
     else if (this.scenario.fallback === 'silent') steps = [];
-    else steps = callsDone > 0 ? builtinAfterTools(responses) : builtinReply(located.input.turn, request.config.tools);
+    else steps = callsDone > 0 ? builtinAfterTools(responses) : builtinReply(located.input.turn, request.config.tools, request.config.profile.fillerTurns);
 
     const values = { input: textOf(located.input.turn), response: responses[responses.length - 1]?.response };
     for (const step of steps) {
       if (step.delayMs) await sleep(this.options.clock, step.delayMs, signal);
-      if ('text' in step) {
-        const chunks = chunkWords(renderTemplate(step.text, values), this.wordsPerChunk);
+      if ('text' in step || 'filler' in step) {
+        // A model without filler turns says the filler as the start of its one turn.
+        const ownTurn = request.config.profile.fillerTurns;
+        const words = 'text' in step ? step.text : ownTurn ? step.filler : `${step.filler} `;
+        const chunks = chunkWords(renderTemplate(words, values), this.wordsPerChunk);
         for (let i = 0; i < chunks.length; i++) {
           if (i > 0 && step.chunkDelayMs) await sleep(this.options.clock, step.chunkDelayMs, signal);
           yield { type: 'text', text: chunks[i]! };
         }
+        if ('filler' in step && ownTurn) yield { type: 'turnBreak' };
       } else if ('thought' in step) {
         yield { type: 'thought', text: renderTemplate(step.thought, values) };
       } else if ('call' in step) {
