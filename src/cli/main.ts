@@ -84,6 +84,7 @@ async function serve(argv: string[]): Promise<number> {
       strict: parsed.options.strict ?? false,
       apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any',
       record: parsed.options.recordDir,
+      modelProfiles: parsed.options.modelProfiles?.map((p) => p.name),
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
   );
