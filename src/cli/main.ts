@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `relive` command: `serve` (default) runs the server, `chat` talks to one from a terminal,
- * `replay` plays a recording against one, `exec` runs a command against a server started for it.
+ * `replay` plays a recording against one, `exec` runs a command against a server started for it,
+ * `models` lists the model profiles, `lint-setup` says what a model would refuse in a setup.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,9 @@ import { DEFAULT_LIFETIMES } from '../session/lifetimes.js';
 import { logVoiceReport } from '../server/voice-report.js';
 import { buildServer } from './build-server.js';
 import { execCommand } from './exec-command.js';
+import { lintSetupCommand } from './lint-setup-command.js';
 import { createCliLogger } from './logger.js';
+import { modelsCommand } from './models-command.js';
 import { loadChat, sdkAvailable } from './official-sdk.js';
 import { replayCommand } from './replay-command.js';
 import { parseServeArgs, SERVE_USAGE } from './serve-options.js';
@@ -28,6 +31,11 @@ Usage:
                              start a server (any serve option; memory store), run CMD with
                              GOOGLE_GEMINI_BASE_URL and RELIVE_URL pointing at it, stop the server
                              when CMD ends, exit with CMD's status; relive exec --help
+  relive models [options]    list the model profiles (with --model-profile FILE, yours too);
+                             relive models --help
+  relive lint-setup FILE [options]
+                             would the model take this setup? The close the service would send,
+                             and why; relive lint-setup --help
   relive --version
 `;
 
@@ -84,6 +92,7 @@ async function serve(argv: string[]): Promise<number> {
       strict: parsed.options.strict ?? false,
       apiKeys: parsed.options.apiKeys ? 'allow-list' : 'any',
       record: parsed.options.recordDir,
+      modelProfiles: parsed.options.modelProfiles?.map((p) => p.name),
     },
     `relive listening on ${url} — point clients at it with GOOGLE_GEMINI_BASE_URL=${url} or new GoogleGenAI({ apiKey, httpOptions: { baseUrl: '${url}' } })`,
   );
@@ -142,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
   if (first === 'chat') return chat(rest);
   if (first === 'replay') return replayCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   if (first === 'exec') return execCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  if (first === 'models') return modelsCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+  if (first === 'lint-setup') return lintSetupCommand(rest, { stdout: process.stdout, stderr: process.stderr });
   if (first === 'serve') return serve(rest);
   return serve(argv);
 }

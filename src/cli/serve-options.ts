@@ -10,6 +10,7 @@ import { checkNodeId } from '../cluster/node-id.js';
 import { DEFAULT_STORE_SPEC } from '../store/open-store.js';
 import { TOKENIZER_NAMES, type TokenizerName } from '../tokenizer/select.js';
 import { logFormatOption, type LogFormat } from './logger.js';
+import { loadProfileFiles } from './profile-file.js';
 import { errorMessage } from '../errors.js';
 
 export const SERVE_USAGE = `relive serve — run the Gemini Live API server (emulator, or self-host with --engine openai)
@@ -35,6 +36,8 @@ Options:
                           default pretty when stdout is a terminal, json otherwise)
   --record DIR            write every session's wire traffic, both directions, as NDJSON into DIR
                           (created if missing; one file per session); replay with relive replay
+  --model-profile FILE    model profiles of your own (JSON or YAML: one profile or a list), looked
+                          at before the built-in ones; repeatable. relive models lists the result
 
 Engine (the model behind the sessions; docs/engines.md):
   --engine NAME           scripted (default): the emulator's deterministic replies;
@@ -143,6 +146,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
       record: { type: 'string' },
+      'model-profile': { type: 'string', multiple: true },
       store: { type: 'string' },
       secret: { type: 'string' },
       'node-id': { type: 'string' },
@@ -201,6 +205,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServeArg
     maxFrameBytes,
     setupTimeoutMs: setupTimeout === undefined ? undefined : setupTimeout * 1000,
     recordDir: nonEmpty(values.record, 'record'),
+    // Read here, with the other flags: a bad file is a usage error (exit 2) for serve and exec alike.
+    modelProfiles: values['model-profile'] ? loadProfileFiles(values['model-profile']).map((l) => l.profile) : undefined,
   };
   const engine =
     values.engine === 'gemini'

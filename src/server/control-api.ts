@@ -1,7 +1,7 @@
 /**
  * The control plane beside the Live endpoint: health, and sessions to list, inspect, send a goAway
- * to, close with a chosen code, or delete; fault rules; the clock; a reset of everything. Guarded
- * by the admin token when one is set.
+ * to, close with a chosen code, or delete; fault rules; the clock; the model profiles and a setup
+ * check against them; a reset of everything. Guarded by the admin token when one is set.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -10,6 +10,7 @@ import { describeIssues } from '../input-errors.js';
 import { isSendableCloseCode } from '../protocol/close-codes.js';
 import { parseDuration } from '../protocol/duration.js';
 import { ManualClock } from '../session/clock.js';
+import { lintSetup } from '../session/setup-lint.js';
 import { deleteSession, resetServer } from './clean-slate.js';
 import type { ServerContext } from './context.js';
 import { FaultRule } from './faults.js';
@@ -56,6 +57,12 @@ export function createControlApi(ctx: ServerContext, adminToken: string | undefi
 
       if (path === '/relive/v1/clock' || path === '/relive/v1/clock:advance') return clockRoute(ctx, req, res, path);
       if (path === '/relive/v1/faults' || path.startsWith('/relive/v1/faults/')) return faultsRoute(ctx, req, res, path);
+      if (path === '/relive/v1/models') {
+        if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
+        // The catalogue this server resolves setups against: its own profiles (modelProfiles, --model-profile) included.
+        return json(res, 200, { profiles: ctx.models.listed });
+      }
+      if (path === '/relive/v1/setup:lint') return setupLintRoute(ctx, req, res, url);
       if (path === '/relive/v1/nodes') {
         if (req.method !== 'GET') return json(res, 405, { error: 'method not allowed' });
         return json(res, 200, { nodes: await listNodes(ctx, startedAt) });
@@ -142,6 +149,32 @@ async function clockRoute(ctx: ServerContext, req: IncomingMessage, res: ServerR
   if (!parsed.success) return json(res, 400, { error: 'body must be {"seconds": <positive number>}' });
   await clock.advance(parsed.data.seconds * 1000);
   return json(res, 200, { now: iso(clock.now()) });
+}
+
+const LINT_API_VERSIONS = ['v1', 'v1beta', 'v1alpha'];
+
+/**
+ * What this server would do with a setup, without connecting: the verdict of the setup step
+ * (session/setup-lint.ts), with this server's profiles and policies. `?strict=1|0` tries the other
+ * mode; `?apiVersion=` the client's version (default v1beta, the SDK's).
+ */
+async function setupLintRoute(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+  const strictParam = url.searchParams.get('strict');
+  if (strictParam !== null && !['1', 'true', '0', 'false'].includes(strictParam)) return json(res, 400, { error: 'strict must be 1, true, 0 or false' });
+  const apiVersion = url.searchParams.get('apiVersion') ?? 'v1beta';
+  if (!LINT_API_VERSIONS.includes(apiVersion)) return json(res, 400, { error: `apiVersion must be one of ${LINT_API_VERSIONS.join(', ')}` });
+  let body: unknown;
+  try {
+    body = await readJson(req);
+  } catch (err) {
+    return json(res, 400, { error: err instanceof Error ? err.message : 'bad body' });
+  }
+  const strict = strictParam === null ? ctx.strict : strictParam === '1' || strictParam === 'true';
+  const verdict = lintSetup(body, { models: ctx.models, unknownModels: ctx.unknownModels, extraModels: ctx.extraModels, strict }, apiVersion);
+  if (verdict.kind === 'malformed') return json(res, 400, { error: `not a setup: ${verdict.detail}` });
+  if (verdict.kind === 'refused') return json(res, 200, { ok: false, model: verdict.model, profile: verdict.profile, close: verdict.close, detail: verdict.detail });
+  return json(res, 200, { ok: true, model: verdict.model, profile: verdict.profile });
 }
 
 /** GET lists the fault rules, POST adds one (or a list), DELETE removes all or one by id. */

@@ -8,7 +8,7 @@ import type { Setup } from '../protocol/client-schema.js';
 import { CloseReasons, type CloseSpec } from '../protocol/close-codes.js';
 import type { Credential, LiveEndpoint } from '../protocol/endpoint.js';
 import { errorMessage } from '../errors.js';
-import { resolveConfig, type SessionConfig } from '../session/config.js';
+import { checkSetup, type SessionConfig } from '../session/config.js';
 import type { LiveSessionDeps } from '../session/live-session.js';
 import type { ServerContext } from './context.js';
 import { createSession, resumeSession, type Holder, type OpenedSession, type OpeningContext } from './session-opening.js';
@@ -37,13 +37,7 @@ export async function openForSetup(ctx: SetupContext, request: SetupRequest): Pr
   if (ctx.apiKeys.size > 0 && (!credential || !ctx.apiKeys.has(credential.value))) {
     return { ok: false, close: CloseReasons.invalidApiKey, detail: 'key not in the allow-list' };
   }
-  const resolved = resolveConfig(request.setup, {
-    unknownModels: ctx.strict ? 'reject' : ctx.unknownModels,
-    extraModels: ctx.extraModels,
-    models: ctx.models,
-    apiVersion: request.apiVersion,
-    strict: ctx.strict,
-  });
+  const resolved = checkSetup(request.setup, ctx, request.apiVersion);
   if (!resolved.ok) return { ok: false, close: resolved.close, detail: resolved.detail };
   const config = resolved.config;
   if (!config.knownModel && !ctx.unknownModelsLogged.has(config.model)) {

@@ -52,6 +52,29 @@ export interface ConfigOptions {
 
 export type ConfigResult = { ok: true; config: SessionConfig } | { ok: false; close: CloseSpec; detail: string };
 
+/** A server's settings that decide whether a setup is taken. */
+export interface SetupPolicy {
+  readonly models: ModelCatalog;
+  readonly unknownModels: UnknownModelPolicy;
+  readonly extraModels: readonly string[];
+  readonly strict: boolean;
+}
+
+/**
+ * A setup checked as the server checks it at connect, for the connection's API version: strict
+ * mode refuses unknown models whatever the policy. The setup step and lint-setup both come here,
+ * so the linter cannot drift from what the server does.
+ */
+export function checkSetup(setup: Setup, policy: SetupPolicy, apiVersion: string): ConfigResult {
+  return resolveConfig(setup, {
+    unknownModels: policy.strict ? 'reject' : policy.unknownModels,
+    extraModels: policy.extraModels,
+    models: policy.models,
+    apiVersion,
+    strict: policy.strict,
+  });
+}
+
 export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResult {
   const model = setup.model.startsWith('models/') || setup.model.startsWith('tunedModels/') ? setup.model : `models/${setup.model}`;
   const match = (options.models ?? builtinCatalog).lookup(model);

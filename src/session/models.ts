@@ -76,8 +76,15 @@ export interface ModelProfile {
   readonly transcribeOnly: boolean;
 }
 
-/** A profile as a file may give it: every field but `name` optional, filled from `extends` (or the default profile). */
-export type ModelProfileOverride = Partial<Omit<ModelProfile, 'name'>> & { readonly name: string; readonly extends?: string };
+/**
+ * A profile as a file may give it: every field but `name` optional, filled from `extends` (or the
+ * default profile). `thinking` is merged field by field, so it may give one of its two fields.
+ */
+export type ModelProfileOverride = Partial<Omit<ModelProfile, 'name' | 'thinking'>> & {
+  readonly name: string;
+  readonly extends?: string;
+  readonly thinking?: Partial<ThinkingRules>;
+};
 
 /** Policy for names outside the catalogue: an emulator must not break on next month's model. */
 export type UnknownModelPolicy = 'accept' | 'reject';
@@ -124,6 +131,11 @@ export class ModelCatalog {
 
   get profiles(): readonly ModelProfile[] {
     return this.all;
+  }
+
+  /** Every profile a lookup can give, the fallback last: what `relive models` and the control API list. */
+  get listed(): readonly ModelProfile[] {
+    return [...this.all, this.fallback];
   }
 
   lookup(model: string): ProfileMatch {

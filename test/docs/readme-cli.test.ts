@@ -33,7 +33,7 @@ function readmeCommands(): Map<string, Set<string>> {
   const commands = new Map<string, Set<string>>();
   let current: Set<string> | undefined;
   for (const line of block.split('\n')) {
-    const opened = /^relive (?:\[(serve)\]|([a-z]+))/.exec(line);
+    const opened = /^relive (?:\[(serve)\]|([a-z][a-z-]*))/.exec(line);
     if (opened) commands.set(opened[1] ?? opened[2]!, (current = new Set()));
     else if (line.startsWith('relive ')) current = undefined; // relive --version | --help
     for (const [flag] of line.replace(/#.*/, '').matchAll(/--[a-z][a-z0-9-]*/g)) current?.add(flag);
@@ -43,7 +43,7 @@ function readmeCommands(): Map<string, Set<string>> {
 
 test('every command of relive --help has a line in the README block, with the flags its --help lists', async () => {
   const commands = readmeCommands();
-  const named = [...(await help()).matchAll(/^ {2}relive (?:\[(serve)\]|([a-z]+))/gm)].map((m) => m[1] ?? m[2]!);
+  const named = [...(await help()).matchAll(/^ {2}relive (?:\[(serve)\]|([a-z][a-z-]*))/gm)].map((m) => m[1] ?? m[2]!);
   assert.ok(named.includes('serve') && named.includes('chat') && named.includes('replay'), named.join(', '));
   for (const command of named) {
     const documented = commands.get(command);
