@@ -37,6 +37,7 @@ const fields = {
   responseModalities: z.array(Modality).min(1).optional(),
   defaultFunctionBehavior: FunctionBehavior.optional(),
   functionBehaviors: z.array(FunctionBehavior).min(1).optional(),
+  bargeInCancels: z.enum(['all', 'blocking']).optional(),
   interruptWaitsForSpeech: z.boolean().optional(),
   interactionStatus: z.boolean().optional(),
   fillerTurns: z.boolean().optional(),
