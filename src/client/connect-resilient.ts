@@ -7,6 +7,7 @@
 import type { LiveConnectConfig } from '@google/genai';
 import type { ClientClock } from './clock.js';
 import type { HandleStore } from './handle-store.js';
+import { modelCatalog } from '../session/model-table.js';
 import { ResilientSession, type ResilientCallbacks, type ResilientSettings } from './resilient-session.js';
 
 export interface ConnectResilientParameters {
@@ -46,6 +47,12 @@ export interface ConnectResilientParameters {
    * from its transcript and emits `contextLost`. Default off.
    */
   contextCheck?: boolean;
+  /**
+   * The model takes history (clientContent) only as the first thing a new session gets, with
+   * `historyConfig.initialHistoryInClientContent` (gemini-3.1-flash-live*). Default: from relive's
+   * model profile of `model` (docs/models.md).
+   */
+  initialHistoryOnly?: boolean;
 }
 
 const GEMINI_API_HOST = 'generativelanguage.googleapis.com';
@@ -73,6 +80,7 @@ export async function connectResilient(params: ConnectResilientParameters): Prom
     random: params.random ?? Math.random,
     clock: params.clock,
     contextCheck: params.contextCheck ?? false,
+    initialHistoryOnly: params.initialHistoryOnly ?? modelCatalog().lookup(params.model).profile.clientContent === 'initialHistory',
   });
   await session.start();
   return session;

@@ -61,6 +61,11 @@ export interface ResilientSettings {
   readonly clock?: ClientClock;
   /** After each resume by handle, check the next turn's promptTokenCount for a lost context (protocol/context-loss.ts). */
   readonly contextCheck?: boolean;
+  /**
+   * The model takes clientContent only as a new session's initial history (3.1): a seed is
+   * announced with historyConfig in the setup, and a resumed session gets no history.
+   */
+  readonly initialHistoryOnly?: boolean;
 }
 
 type Mode = 'resume' | 'seed' | 'fresh';
@@ -255,7 +260,10 @@ export class ResilientSession {
       return;
     }
     const handle = mode === 'resume' ? this.handle : undefined;
-    socket.send({ setup: setupFromConfig(this.settings.model, this.settings.config, { handle, transparent: this.settings.transparent }) });
+    const setup = setupFromConfig(this.settings.model, this.settings.config, { handle, transparent: this.settings.transparent });
+    // A model that takes history only when asked for it at setup (3.1) gets the seed that way.
+    if (mode === 'seed' && this.settings.initialHistoryOnly && setup.historyConfig === undefined) setup.historyConfig = { initialHistoryInClientContent: true };
+    socket.send({ setup });
     for (const e of slot.early.splice(0)) this.onMessage(link, e.json);
   }
 
@@ -337,6 +345,8 @@ export class ResilientSession {
    * transcription, tool calls) is not restored, as with a transcript seed.
    */
   private restoreAnswered(link: Link): number {
+    // A resumed session of such a model takes no history: the answered turns are replayed as they were.
+    if (this.settings.initialHistoryOnly) return 0;
     const turns = this.conversation.between(this.handleMark, this.settledMark);
     if (turns.length === 0) return 0;
     this.buffer.dropCovered();
@@ -360,7 +370,8 @@ export class ResilientSession {
     link.checkContext = false;
     const prompt = usage?.promptTokenCount ?? 0;
     if (!contextLost(prompt, before)) return;
-    const turns = this.seed(link);
+    // A model that takes history only at a session's start cannot be given it again now.
+    const turns = this.settings.initialHistoryOnly ? 0 : this.seed(link);
     if (turns > 0) this.stats.contextReseeds++;
     this.emit({ type: 'contextLost', connection: link.id, promptTokens: prompt, heldTokens: before, reseededTurns: turns });
   }

@@ -103,6 +103,10 @@ export const msg = {
   audio(pcmBase64: string, mimeType = OUTPUT_AUDIO_MIME): ServerMessage {
     return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType, data: pcmBase64 } }] } } };
   },
+  /** An audio chunk and the transcript of it in one event (a model that bundles parts: 3.1). */
+  audioWithTranscript(pcmBase64: string, text: string, mimeType = OUTPUT_AUDIO_MIME): ServerMessage {
+    return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType, data: pcmBase64 } }] }, outputTranscription: { text } } };
+  },
   outputTranscription(text: string): ServerMessage {
     return { serverContent: { outputTranscription: text ? { text } : {} } };
   },

@@ -22,6 +22,7 @@ import type { SessionId } from './ids.js';
 import { realtimeBlobs } from './realtime-blobs.js';
 import type { LiveSessionDeps, RestoredState, SessionOutput, SessionSnapshot, SessionStatus } from './session-ports.js';
 import type { SpeechSession, SpeechSink, VoiceCapabilities } from './speech-port.js';
+import { HistorySeeding } from './history-seeding.js';
 import { ToolCalls } from './tool-calls.js';
 import { TurnRunner } from './turn-runner.js';
 import { statusOf, type TurnState } from './turn-state.js';
@@ -37,6 +38,8 @@ export class LiveSession implements SpeechSession {
   private readonly conversation: Conversation;
   private readonly input: UserInput;
   private readonly calls: ToolCalls;
+  /** Whether clientContent is taken now (3.1 takes it only as initial history). */
+  private readonly seeding: HistorySeeding;
   private readonly engine: EngineLink;
   private readonly runner: TurnRunner;
   /** The runner's turn state, which input reads and queues replies on. */
@@ -58,6 +61,7 @@ export class LiveSession implements SpeechSession {
     this.conversation = new Conversation(accountant, deps.preambleTokens, config, restored);
     this.input = new UserInput(config, restored?.pendingInput);
     this.calls = new ToolCalls(restored?.pendingCalls);
+    this.seeding = new HistorySeeding(config, (restored?.turnsCompleted ?? 0) > 0);
     this.engine = new EngineLink(deps.engine, id, () => this.currentConfig, (text) => this.onEngineTranscript(text));
     const host = {
       output: () => this.output,
@@ -206,6 +210,11 @@ export class LiveSession implements SpeechSession {
   }
 
   private onClientContent(cc: ClientContent): void {
+    const refused = this.seeding.refusal(cc);
+    if (refused) {
+      this.fail(CloseReasons.invalidArgument, refused);
+      return;
+    }
     // "A message here will interrupt any current model generation" (PROTOCOL.md §3.2).
     if (this.turn.open) this.runner.interrupt();
     for (const content of cc.turns ?? []) this.conversation.append(turnFromClient(content));
@@ -213,6 +222,7 @@ export class LiveSession implements SpeechSession {
   }
 
   private onRealtimeInput(ri: RealtimeInput): void {
+    this.seeding.close();
     const auto = this.config.automaticActivityDetection;
     if ((ri.activityStart || ri.activityEnd) && auto) {
       this.fail(CloseReasons.invalidArgument, 'activityStart/activityEnd with automatic activity detection on');
@@ -347,6 +357,7 @@ export class LiveSession implements SpeechSession {
   private startTurn(): void {
     // Not attached yet: nothing could be sent. The connection attaches before it delivers input.
     if (!this.output) return;
+    this.seeding.close();
     this.compressIfNeeded();
     this.runner.start();
   }

@@ -19,6 +19,8 @@ export interface SpeakerOptions {
   /** Milliseconds of audio per `inlineData` chunk. */
   readonly chunkMs: number;
   readonly transcription: boolean;
+  /** The model sends several fields in one event (3.1): a sentence's first chunk carries its transcript. */
+  readonly bundled?: boolean;
 }
 
 const BYTES_PER_SECOND = OUTPUT_SAMPLE_RATE * 2;
@@ -76,13 +78,16 @@ export class Speaker {
       await this.out.ready();
       if (this.signal.aborted) return;
       const chunk = pcm.subarray(offset, Math.min(pcm.length, offset + chunkBytes));
-      this.out.send(msg.audio(chunk.toString('base64')));
+      // Transcription chunks concatenate on the client, so sentences after the first carry their space.
+      const transcript = offset === 0 && this.options.transcription ? (this.sentencesStarted > 0 ? ` ${sentence}` : sentence) : undefined;
+      const data = chunk.toString('base64');
+      const together = transcript !== undefined && this.options.bundled === true;
+      this.out.send(together ? msg.audioWithTranscript(data, transcript) : msg.audio(data));
       // A send may end the generation (a cut turn): that chunk never went out.
       if (this.signal.aborted) return;
       this.sentSeconds += chunk.length / BYTES_PER_SECOND;
       if (offset === 0) {
-        // Transcription chunks concatenate on the client, so sentences after the first carry their space.
-        if (this.options.transcription) this.out.send(msg.outputTranscription(this.sentencesStarted > 0 ? ` ${sentence}` : sentence));
+        if (transcript !== undefined && !together) this.out.send(msg.outputTranscription(transcript));
         this.sentencesStarted++;
       }
       // Words are credited in proportion to the audio sent, so an interrupted sentence keeps its spoken part.

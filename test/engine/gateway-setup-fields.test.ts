@@ -42,7 +42,8 @@ describe('gateway setup fields', () => {
     const gateway = await startServer({ keepaliveIntervalMs: 0, vad: false, engine: new GeminiEngine({ baseUrl: upstream.url, apiKey: 'gateway' }) });
     try {
       const client = await RawClient.connect(gateway.url, { setup: { model: 'models/gemini-3.1-flash-live-preview', generationConfig: { responseModalities: ['AUDIO'] } } });
-      client.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'open the upstream' }] }], turnComplete: true } });
+      // 3.1 takes typed input as realtime text (clientContent only as initial history).
+      client.send({ realtimeInput: { text: 'open the upstream' } });
       const id = await waitFor(async () => ((await (await fetch(`${upstream.url}/relive/v1/sessions`)).json()) as { sessions: { id: string }[] }).sessions[0]?.id, 'the upstream session');
       const { config } = (await (await fetch(`${upstream.url}/relive/v1/sessions/${id}`)).json()) as { config: Record<string, any> };
       assert.deepEqual(config.historyConfig, { initialHistoryInClientContent: true });

@@ -17,7 +17,8 @@ after(() => server.close());
 async function oneTurn(model: string, modality: Modality): Promise<Inbox> {
   const inbox = new Inbox();
   const session = await sdk(server.url).live.connect({ model, config: { responseModalities: [modality] }, callbacks: inbox.callbacks });
-  session.sendClientContent({ turns: 'hello there' });
+  // Realtime text: every model takes it (3.1 takes clientContent only as initial history).
+  session.sendRealtimeInput({ text: 'hello there' });
   await inbox.turnComplete();
   session.close();
   await inbox.waitClose();

@@ -27,7 +27,8 @@ async function outcome(server: TestServer, model: string, config: LiveConnectCon
     if (!m) throw err;
     return { code: Number(m[1]), reason: m[2]! };
   }
-  session.sendClientContent({ turns: 'hello there' });
+  // Realtime text: every model takes it (3.1 takes clientContent only as initial history).
+  session.sendRealtimeInput({ text: 'hello there' });
   await inbox.turnComplete();
   session.close();
   await inbox.waitClose();

@@ -55,8 +55,9 @@ const index = (inbox: Inbox, pred: (m: LiveServerMessage) => boolean, from = 0) 
 const isComplete = (m: LiveServerMessage) => m.serverContent?.turnComplete === true;
 
 /** Asks for the weather and returns the call, once its toolCall has arrived. */
-async function callWeather({ session, inbox }: Open): Promise<{ id: string; at: number }> {
-  session.sendClientContent({ turns: 'get_weather city=Paris' });
+async function callWeather({ session, inbox }: Open, realtime = false): Promise<{ id: string; at: number }> {
+  if (realtime) session.sendRealtimeInput({ text: 'get_weather city=Paris' });
+  else session.sendClientContent({ turns: 'get_weather city=Paris' });
   const call = await inbox.waitFor((m) => m.toolCall !== undefined);
   return { id: call.toolCall!.functionCalls![0]!.id!, at: inbox.messages.indexOf(call) };
 }
@@ -96,7 +97,8 @@ describe('default function behaviour', () => {
 
   test('gemini-3.1-flash-live-preview runs a NON_BLOCKING declaration BLOCKING (it has only blocking calls)', async () => {
     const o = await open('gemini-3.1-flash-live-preview', audio({ tools: weather(Behavior.NON_BLOCKING) }));
-    await callWeather(o);
+    // 3.1 takes typed input as realtime text (clientContent only as initial history).
+    await callWeather(o, true);
     await sleep(QUIET_MS);
     assert.equal(index(o.inbox, isComplete), -1, 'the turn waits for the response');
     await done(o);

@@ -59,7 +59,7 @@ export class GatewaySession implements EngineSession {
       return;
     }
     let skipping = link.draining;
-    sendNewTurns(link, request.history);
+    sendNewTurns(link, request.history, request.config.profile.clientContent === 'anytime');
     let toolCalled = false;
     // Marked at the moment of the barge-in, before the next generation starts reading.
     const onAbort = (): void => {

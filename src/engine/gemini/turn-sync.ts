@@ -7,9 +7,15 @@ import type { ContextPart, ContextTurn } from '../../session/context.js';
 import { isUserInput } from '../../session/context.js';
 import type { UpstreamLink } from './upstream-link.js';
 
-/** Sends what the upstream does not have yet: history to seed a new upstream session, then the new input. */
-export function sendNewTurns(link: UpstreamLink, history: readonly ContextTurn[]): void {
+/**
+ * Sends what the upstream does not have yet: history to seed a new upstream session, then the new
+ * input. `historyAnytime` false (3.1): the upstream takes clientContent only as its initial history,
+ * so history goes only to an upstream session that has had nothing yet, and typed input goes as
+ * realtime text.
+ */
+export function sendNewTurns(link: UpstreamLink, history: readonly ContextTurn[], historyAnytime = true): void {
   matchCallIds(link, history);
+  const firstSync = link.synced === undefined;
   // The trailing input is what this generation answers; what precedes it is known upstream, or,
   // for a new upstream session (a relive session resumed), context sent without asking for a reply.
   let inputStart = history.length;
@@ -27,7 +33,8 @@ export function sendNewTurns(link: UpstreamLink, history: readonly ContextTurn[]
   let contextFrom = 0;
   if (from > 0) while (contextFrom < inputFrom && fresh[contextFrom]!.role === 'model') contextFrom++;
   const context = fresh.slice(contextFrom, inputFrom).map((t) => toContent(t)).filter((c) => c.parts.length > 0);
-  if (context.length > 0) link.session.sendClientContent({ turns: context, turnComplete: false });
+  // Mid-session history (turns a client prefilled) cannot reach such an upstream: it would close 1007.
+  if (context.length > 0 && (historyAnytime || firstSync)) link.session.sendClientContent({ turns: context, turnComplete: false });
   const input = fresh.slice(inputFrom);
   // Speech the upstream has heard as it came: ending the activity asks for the reply, and only
   // the rest of the input (typed text) goes as content. Speech without relayed audio (restored
@@ -43,6 +50,19 @@ export function sendNewTurns(link: UpstreamLink, history: readonly ContextTurn[]
     .filter(isUserInput)
     .map((t) => toContent(t, !spoken))
     .filter((c) => c.parts.length > 0);
+  if (!historyAnytime) {
+    // Typed input as realtime text. relive keeps the upstream's activity detection manual (it
+    // decides where turns end), so the text goes inside an activity, whose end asks for the reply;
+    // with speech, that activity is the one the speech opened.
+    const text = turns.flatMap((c) => (c.parts ?? []).map((p) => p.text ?? '')).join('\n').trim();
+    if (spoken) link.relay.endTurn();
+    else if (text) {
+      link.session.sendRealtimeInput({ activityStart: {} });
+      link.session.sendRealtimeInput({ text });
+      link.session.sendRealtimeInput({ activityEnd: {} });
+    }
+    return;
+  }
   if (spoken) {
     if (turns.length > 0) link.session.sendClientContent({ turns, turnComplete: false });
     link.relay.endTurn();
