@@ -13,7 +13,7 @@ export interface ServerPart {
 
 /** One recognized word with its offsets in the audio (`Duration` strings), when `wordTimestamp` was asked for. */
 export interface TranscribedWord {
-  text: string;
+  word: string;
   startOffset?: string;
   endOffset?: string;
 }
@@ -104,14 +104,15 @@ export const msg = {
     return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType, data: pcmBase64 } }] } } };
   },
   /** An audio chunk and the transcript of it in one event (a model that bundles parts: 3.1). */
-  audioWithTranscript(pcmBase64: string, text: string, mimeType = OUTPUT_AUDIO_MIME): ServerMessage {
-    return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType, data: pcmBase64 } }] }, outputTranscription: { text } } };
+  audioWithTranscript(pcmBase64: string, text: string, detail: Omit<Transcription, 'text'> = {}, mimeType = OUTPUT_AUDIO_MIME): ServerMessage {
+    return { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType, data: pcmBase64 } }] }, outputTranscription: { text, ...detail } } };
   },
-  outputTranscription(text: string): ServerMessage {
-    return { serverContent: { outputTranscription: text ? { text } : {} } };
+  /** `detail`: what the client's transcription config asked for (language, word timing). */
+  outputTranscription(text: string, detail: Omit<Transcription, 'text'> = {}): ServerMessage {
+    return { serverContent: { outputTranscription: text ? { text, ...detail } : { ...detail } } };
   },
-  inputTranscription(text: string, finished = false): ServerMessage {
-    const t: Transcription = text ? { text } : {};
+  inputTranscription(text: string, finished = false, detail: Omit<Transcription, 'text' | 'finished'> = {}): ServerMessage {
+    const t: Transcription = text ? { text, ...detail } : { ...detail };
     if (finished) t.finished = true;
     return { serverContent: { inputTranscription: t } };
   },

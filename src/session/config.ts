@@ -33,11 +33,28 @@ export interface SessionConfig {
   readonly vad: VadSettings;
   readonly inputTranscription: boolean;
   readonly outputTranscription: boolean;
+  /** What the transcription configs ask for beyond the text (AudioTranscriptionConfig). */
+  readonly transcriptionDetail: TranscriptionDetail;
   /** Present when the client asked for resumption updates. */
   readonly resumption: { readonly transparent: boolean } | undefined;
   readonly compression: { readonly triggerTokens?: number; readonly targetTokens?: number } | undefined;
   /** The setup as received (normalized), for inspection and for forwarding upstream. */
   readonly setup: Setup;
+}
+
+export interface TranscriptionDetail {
+  /** The first of `inputAudioTranscription.languageCodes`: said on every input transcript. */
+  readonly inputLanguage?: string;
+  /** The first of `outputAudioTranscription.languageCodes`: said on every output transcript. */
+  readonly outputLanguage?: string;
+  /** `outputAudioTranscription.wordTimestamp`: each output transcript has its offsets and words[]. */
+  readonly outputWords: boolean;
+}
+
+/** The first language code of an AudioTranscriptionConfig, if it names any. */
+function firstLanguage(config: Record<string, unknown> | undefined): string | undefined {
+  const codes = config?.languageCodes;
+  return Array.isArray(codes) && typeof codes[0] === 'string' && codes[0].length > 0 ? codes[0] : undefined;
 }
 
 export interface ConfigOptions {
@@ -119,6 +136,11 @@ export function resolveConfig(setup: Setup, options: ConfigOptions): ConfigResul
       },
       inputTranscription: setup.inputAudioTranscription !== undefined,
       outputTranscription: setup.outputAudioTranscription !== undefined,
+      transcriptionDetail: {
+        inputLanguage: firstLanguage(setup.inputAudioTranscription),
+        outputLanguage: firstLanguage(setup.outputAudioTranscription),
+        outputWords: setup.outputAudioTranscription?.wordTimestamp === true,
+      },
       resumption: setup.sessionResumption ? { transparent: setup.sessionResumption.transparent === true } : undefined,
       compression: compression
         ? { triggerTokens: compression.triggerTokens, targetTokens: compression.slidingWindow?.targetTokens }

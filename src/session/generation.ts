@@ -122,7 +122,7 @@ export class Generation {
       this.speaker = new Speaker(
         this.deps.speech,
         { send, ready: () => this.out.ready() },
-        { voice: this.config.voice, chunkMs: this.deps.audioChunkMs, transcription: this.config.outputTranscription, bundled: this.config.profile.bundledParts },
+        { voice: this.config.voice, chunkMs: this.deps.audioChunkMs, transcription: this.config.outputTranscription, bundled: this.config.profile.bundledParts, languageCode: this.config.transcriptionDetail.outputLanguage, wordTimes: this.config.transcriptionDetail.outputWords },
         signal,
       );
       return this.speaker;

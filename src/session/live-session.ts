@@ -277,7 +277,7 @@ export class LiveSession implements SpeechSession {
 
   private onHeard(text: string): void {
     if (!this.turn.live || !this.config.inputTranscription || text.length === 0) return;
-    this.output?.send(msg.inputTranscription(text));
+    this.output?.send(msg.inputTranscription(text, false, this.inputDetail()));
   }
 
   /**
@@ -286,7 +286,7 @@ export class LiveSession implements SpeechSession {
    */
   private onEngineTranscript(text: string): void {
     if (this.turn.phase.kind === 'ended' || text.length === 0) return;
-    if (this.config.inputTranscription) this.output?.send(msg.inputTranscription(text));
+    if (this.config.inputTranscription) this.output?.send(msg.inputTranscription(text, false, this.inputDetail()));
     if (!this.input.keepEngineTranscript(text)) this.conversation.transcribeLastSpeech(text);
   }
 
@@ -338,6 +338,12 @@ export class LiveSession implements SpeechSession {
       // SILENT, and nothing more is owed: the boundary the client waits for a handle at.
       this.output?.settled?.();
     }
+  }
+
+  /** The language asked for on input transcripts (`inputAudioTranscription.languageCodes[0]`). */
+  private inputDetail(): { languageCode?: string } {
+    const language = this.config.transcriptionDetail.inputLanguage;
+    return language ? { languageCode: language } : {};
   }
 
   /** An INTERRUPT answer: the model stops what it says and speaks about the result now. */

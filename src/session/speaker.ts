@@ -4,7 +4,8 @@
  * `audio/pcm;rate=24000` chunks with an `outputTranscription` per sentence when enabled. It
  * records how much was actually sent, because after a barge-in only that stays in history.
  */
-import { msg, type ServerMessage } from '../protocol/server-messages.js';
+import { formatDuration } from '../protocol/duration.js';
+import { msg, type ServerMessage, type Transcription } from '../protocol/server-messages.js';
 import { isAbortError } from './clock.js';
 import { SentenceSplitter } from './sentences.js';
 import { OUTPUT_SAMPLE_RATE, type SpeechSynthesizer } from './speech.js';
@@ -21,6 +22,10 @@ export interface SpeakerOptions {
   readonly transcription: boolean;
   /** The model sends several fields in one event (3.1): a sentence's first chunk carries its transcript. */
   readonly bundled?: boolean;
+  /** Said on every transcript (`outputAudioTranscription.languageCodes[0]`). */
+  readonly languageCode?: string;
+  /** `wordTimestamp`: each sentence's transcript carries its offsets in the turn's audio and its words'. */
+  readonly wordTimes?: boolean;
 }
 
 const BYTES_PER_SECOND = OUTPUT_SAMPLE_RATE * 2;
@@ -82,17 +87,37 @@ export class Speaker {
       const transcript = offset === 0 && this.options.transcription ? (this.sentencesStarted > 0 ? ` ${sentence}` : sentence) : undefined;
       const data = chunk.toString('base64');
       const together = transcript !== undefined && this.options.bundled === true;
-      this.out.send(together ? msg.audioWithTranscript(data, transcript) : msg.audio(data));
+      const detail = transcript !== undefined ? this.detail(words, this.sentSeconds, pcm.length / BYTES_PER_SECOND) : {};
+      this.out.send(together ? msg.audioWithTranscript(data, transcript, detail) : msg.audio(data));
       // A send may end the generation (a cut turn): that chunk never went out.
       if (this.signal.aborted) return;
       this.sentSeconds += chunk.length / BYTES_PER_SECOND;
       if (offset === 0) {
-        if (transcript !== undefined && !together) this.out.send(msg.outputTranscription(transcript));
+        if (transcript !== undefined && !together) this.out.send(msg.outputTranscription(transcript, detail));
         this.sentencesStarted++;
       }
       // Words are credited in proportion to the audio sent, so an interrupted sentence keeps its spoken part.
       const due = Math.round((words.length * Math.min(pcm.length, offset + chunkBytes)) / pcm.length);
       while (wordsSent < due) this.sentWords.push(words[wordsSent++]!);
     }
+  }
+
+  /**
+   * What the client's transcription config asked for on a sentence's transcript: its language, and
+   * with word timing the sentence's offsets in the turn's audio and each word's. Word times are
+   * shared out by the words' lengths: the synthesizer gives the sentence's audio, not word marks.
+   */
+  private detail(words: readonly string[], startSeconds: number, seconds: number): Omit<Transcription, 'text'> {
+    const language = this.options.languageCode ? { languageCode: this.options.languageCode } : {};
+    if (!this.options.wordTimes) return language;
+    const ms = (s: number) => formatDuration(Math.round(s * 1000));
+    const letters = words.reduce((n, w) => n + w.length, 0) || 1;
+    let at = startSeconds;
+    const timed = words.map((word) => {
+      const start = at;
+      at += (seconds * word.length) / letters;
+      return { word, startOffset: ms(start), endOffset: ms(at) };
+    });
+    return { ...language, startOffset: ms(startSeconds), endOffset: ms(startSeconds + seconds), words: timed };
   }
 }

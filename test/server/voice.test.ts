@@ -146,7 +146,7 @@ describe('automatic activity detection', () => {
 });
 
 describe('input transcription (pocketsphinx)', needs('pocketsphinx'), () => {
-  test('a spoken question through the SDK: inputTranscription arrives, and the reply answers what was said', async () => {
+  test('a spoken question through the SDK: inputTranscription arrives (in the language asked for), and the reply answers what was said', async () => {
     // A freshly started pocketsphinx can take longer than the default 1.5 s wait for its first
     // words on a busy machine (about 1 run in 6 here, before and after the redesign alike); what
     // this test checks is that the words arrive and are answered, not how fast.
@@ -155,7 +155,7 @@ describe('input transcription (pocketsphinx)', needs('pocketsphinx'), () => {
       const inbox = new Inbox();
       const session = await sdk(voiced.url).live.connect({
         model: 'gemini-live-2.5-flash-preview',
-        config: { responseModalities: [Modality.TEXT], inputAudioTranscription: {} },
+        config: { responseModalities: [Modality.TEXT], inputAudioTranscription: { languageCodes: ['en-GB'] } },
         callbacks: inbox.callbacks,
       });
       for (const c of chunks(concat(silence(500), sentence, silence(1500)), 20)) {
@@ -167,6 +167,8 @@ describe('input transcription (pocketsphinx)', needs('pocketsphinx'), () => {
       const words = ['what', 'is', 'the', 'weather', 'in', 'paris', 'tomorrow'];
       const hits = words.filter((w) => heard.includes(w)).length;
       assert.ok(hits / words.length >= 0.6, `transcribed "${heard}"`);
+      const transcripts = inbox.messages.filter((m) => m.serverContent?.inputTranscription?.text);
+      assert.ok(transcripts.every((m) => m.serverContent?.inputTranscription?.languageCode === 'en-GB'), 'languageCode: the first of languageCodes');
       const reply = inbox.text();
       assert.match(reply, /^You said: /, `the engine answers the transcript, not "I heard …": ${reply}`);
       assert.ok(words.filter((w) => reply.toLowerCase().includes(w)).length >= 4, reply);
