@@ -11,27 +11,15 @@ import { test } from 'node:test';
 import { Modality } from '@google/genai';
 import { connectResilient } from '../../src/client/index.js';
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
-import type { CommitRequest } from '../../src/session/store.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
 import { AppView } from '../helpers/app-view.js';
+import { SlowCommits } from '../helpers/slow-commits.js';
 import { startServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** Each handle comes `delayMs` after its turnComplete: the window the connection is lost in. */
-class SlowCommits extends MemoryStore {
-  constructor(private readonly delayMs: number) {
-    super();
-  }
-
-  override async commit(request: CommitRequest): Promise<void> {
-    await new Promise((r) => setTimeout(r, this.delayMs));
-    return super.commit(request);
-  }
-}
 
 test('lost between a turnComplete and its handle: the answered turn is restored as history, the next one answered once', async () => {
   const server = await startServer({
     keepaliveIntervalMs: 0,
+    // Each handle comes 150 ms after its turnComplete: the window the connection is lost in.
     store: new SlowCommits(150),
     scenario: parseScenario(JSON.stringify({ rules: [{ reply: [{ text: 'Reply to {{input}}: one two three four five six', chunkDelayMs: 20 }] }] }), 'json'),
   });

@@ -6,24 +6,11 @@ import { connectResilient, memoryHandleStore, type LifecycleEvent, type Resilien
 import { parseScenario } from '../../src/engine/scripted/scenario.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { AppView } from '../helpers/app-view.js';
+import { SlowCommits } from '../helpers/slow-commits.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import type { CommitRequest } from '../../src/session/store.js';
 
 const MODEL = 'gemini-live-2.5-flash-preview';
-
-/** A memory store whose commits take `delayMs` (a slow disk): each handle comes that long after its turnComplete. */
-class SlowCommits extends MemoryStore {
-  constructor(private readonly delayMs: number) {
-    super();
-  }
-
-  override async commit(request: CommitRequest): Promise<void> {
-    await new Promise((r) => setTimeout(r, this.delayMs));
-    return super.commit(request);
-  }
-}
 
 async function connect(server: TestServer, app: AppView, extra: Partial<Parameters<typeof connectResilient>[0]> = {}): Promise<ResilientSession> {
   return connectResilient({

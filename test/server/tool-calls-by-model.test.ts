@@ -66,6 +66,17 @@ function answer(session: Session, id: string, scheduling?: FunctionResponseSched
   session.sendToolResponse({ functionResponses: [{ id, name: 'get_weather', response: { temp: 21 }, ...(scheduling ? { scheduling } : {}), ...(willContinue ? { willContinue } : {}) }] });
 }
 
+/** gemini-3.8-live with a NON_BLOCKING call left pending, in the middle of telling a story. */
+async function callThenStory(): Promise<Open & { call: { id: string }; story: number }> {
+  const o = await open(LIVE_38, audio({ tools: weather() }));
+  const call = await callWeather(o);
+  await o.inbox.turnComplete(call.at);
+  const story = o.inbox.messages.length;
+  o.session.sendClientContent({ turns: 'tell me a story' });
+  await o.inbox.waitFor((m) => m.serverContent?.outputTranscription !== undefined, story);
+  return { ...o, call, story };
+}
+
 async function done({ session, inbox }: Open): Promise<void> {
   session.close();
   await inbox.waitClose();
@@ -137,12 +148,7 @@ describe('gemini-3.8-live: the scheduling of a NON_BLOCKING response', () => {
   });
 
   test('WHEN_IDLE while the model speaks: the speech finishes, then the result is spoken', async () => {
-    const o = await open(LIVE_38, audio({ tools: weather() }));
-    const call = await callWeather(o);
-    await o.inbox.turnComplete(call.at);
-    const story = o.inbox.messages.length;
-    o.session.sendClientContent({ turns: 'tell me a story' });
-    await o.inbox.waitFor((m) => m.serverContent?.outputTranscription !== undefined, story);
+    const { call, story, ...o } = await callThenStory();
     answer(o.session, call.id, FunctionResponseScheduling.WHEN_IDLE);
     const storyEnd = await o.inbox.turnComplete(story);
     const at = o.inbox.messages.indexOf(storyEnd);
@@ -154,12 +160,7 @@ describe('gemini-3.8-live: the scheduling of a NON_BLOCKING response', () => {
   });
 
   test('INTERRUPT while the model speaks: the speech is cut off and the result spoken at once', async () => {
-    const o = await open(LIVE_38, audio({ tools: weather() }));
-    const call = await callWeather(o);
-    await o.inbox.turnComplete(call.at);
-    const story = o.inbox.messages.length;
-    o.session.sendClientContent({ turns: 'tell me a story' });
-    await o.inbox.waitFor((m) => m.serverContent?.outputTranscription !== undefined, story);
+    const { call, story, ...o } = await callThenStory();
     answer(o.session, call.id, FunctionResponseScheduling.INTERRUPT);
     const cut = await o.inbox.waitFor((m) => m.serverContent?.interrupted === true, story);
     const at = o.inbox.messages.indexOf(cut);
@@ -223,12 +224,7 @@ describe('new user input and pending calls', () => {
   });
 
   test('gemini-3.8-live: a barge-in leaves a NON_BLOCKING call running; its answer still counts', async () => {
-    const o = await open(LIVE_38, audio({ tools: weather() }));
-    const call = await callWeather(o);
-    await o.inbox.turnComplete(call.at);
-    const story = o.inbox.messages.length;
-    o.session.sendClientContent({ turns: 'tell me a story' });
-    await o.inbox.waitFor((m) => m.serverContent?.outputTranscription !== undefined, story);
+    const { call, story, ...o } = await callThenStory();
     o.session.sendClientContent({ turns: 'stop' });
     await o.inbox.waitFor((m) => m.serverContent?.interrupted === true, story);
     const stopEnd = index(o.inbox, isComplete, story) + 1;
