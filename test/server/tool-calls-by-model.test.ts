@@ -77,6 +77,14 @@ async function callThenStory(): Promise<Open & { call: { id: string }; story: nu
   return { ...o, call, story };
 }
 
+/** Answers the call WHEN_IDLE (the model is idle): the next turn speaks the result. */
+async function resultSpoken(o: Open, id: string): Promise<void> {
+  const mark = o.inbox.messages.length;
+  answer(o.session, id, FunctionResponseScheduling.WHEN_IDLE);
+  await o.inbox.turnComplete(mark);
+  assert.match(said(o.inbox.messages, mark), /get_weather returned/);
+}
+
 async function done({ session, inbox }: Open): Promise<void> {
   session.close();
   await inbox.waitClose();
@@ -140,10 +148,7 @@ describe('gemini-3.8-live: the scheduling of a NON_BLOCKING response', () => {
     const mark = o.inbox.messages.length;
     answer(o.session, call.id, FunctionResponseScheduling.SILENT, true);
     await o.inbox.waitFor((m) => m.sessionResumptionUpdate?.newHandle !== undefined, mark);
-    const next = o.inbox.messages.length;
-    answer(o.session, call.id, FunctionResponseScheduling.WHEN_IDLE);
-    await o.inbox.turnComplete(next);
-    assert.match(said(o.inbox.messages, next), /get_weather returned/);
+    await resultSpoken(o, call.id);
     await done(o);
   });
 
@@ -176,14 +181,20 @@ describe('INTERRUPT and the user speaking (manual activity)', () => {
   const manual = { realtimeInputConfig: { automaticActivityDetection: { disabled: true } } };
   const speech = { data: Buffer.alloc(3200).toString('base64'), mimeType: 'audio/pcm;rate=16000' };
 
-  test('gemini-3.8-live: an INTERRUPT answer waits until the user stops speaking; their turn answers it', async () => {
-    const o = await open(LIVE_38, audio({ tools: weather(), ...manual }));
+  /** A NON_BLOCKING call's turn ends; the user starts speaking; the call's INTERRUPT answer arrives. */
+  async function interruptWhileSpeaking(model: string, tools: ReturnType<typeof weather>): Promise<{ o: Open; mark: number }> {
+    const o = await open(model, audio({ tools, ...manual }));
     const call = await callWeather(o);
     await o.inbox.turnComplete(call.at);
     const mark = o.inbox.messages.length;
     o.session.sendRealtimeInput({ activityStart: {} });
     o.session.sendRealtimeInput({ audio: speech });
     answer(o.session, call.id, FunctionResponseScheduling.INTERRUPT);
+    return { o, mark };
+  }
+
+  test('gemini-3.8-live: an INTERRUPT answer waits until the user stops speaking; their turn answers it', async () => {
+    const { o, mark } = await interruptWhileSpeaking(LIVE_38, weather());
     await sleep(QUIET_MS);
     assert.ok(o.inbox.messages.slice(mark).every((m) => !m.serverContent), 'nothing while the user speaks');
     o.session.sendRealtimeInput({ activityEnd: {} });
@@ -194,13 +205,7 @@ describe('INTERRUPT and the user speaking (manual activity)', () => {
   });
 
   test('2.5 (NON_BLOCKING declared): INTERRUPT cuts in at once, while the user is still speaking', async () => {
-    const o = await open(NATIVE_25, audio({ tools: weather(Behavior.NON_BLOCKING), ...manual }));
-    const call = await callWeather(o);
-    await o.inbox.turnComplete(call.at);
-    const mark = o.inbox.messages.length;
-    o.session.sendRealtimeInput({ activityStart: {} });
-    o.session.sendRealtimeInput({ audio: speech });
-    answer(o.session, call.id, FunctionResponseScheduling.INTERRUPT);
+    const { o, mark } = await interruptWhileSpeaking(NATIVE_25, weather(Behavior.NON_BLOCKING));
     await o.inbox.waitFor((m) => m.serverContent?.modelTurn !== undefined, mark);
     o.session.sendRealtimeInput({ activityEnd: {} });
     await done(o);
@@ -230,10 +235,7 @@ describe('new user input and pending calls', () => {
     const stopEnd = index(o.inbox, isComplete, story) + 1;
     await o.inbox.turnComplete(stopEnd);
     assert.ok(o.inbox.messages.every((m) => !m.toolCallCancellation), 'no cancellation');
-    const mark = o.inbox.messages.length;
-    answer(o.session, call.id, FunctionResponseScheduling.WHEN_IDLE);
-    await o.inbox.turnComplete(mark);
-    assert.match(said(o.inbox.messages, mark), /get_weather returned/);
+    await resultSpoken(o, call.id);
     await done(o);
   });
 
