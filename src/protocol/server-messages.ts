@@ -116,6 +116,10 @@ export const msg = {
     if (finished) t.finished = true;
     return { serverContent: { inputTranscription: t } };
   },
+  /** Words heard while the user is still speaking (a transcription model): the final transcript follows. */
+  interimInputTranscription(text: string, detail: Omit<Transcription, 'text'> = {}): ServerMessage {
+    return { serverContent: { interimInputTranscription: { text, ...detail } } };
+  },
   generationComplete(): ServerMessage {
     return { serverContent: { generationComplete: true } };
   },

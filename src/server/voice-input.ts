@@ -59,7 +59,8 @@ export class VoiceInput {
     if (vad && config.automaticActivityDetection) this.vadStream = vad.open(config.vad);
     // A recognizer process costs ~110 MB: only for sessions that asked for input transcription,
     // or whose engine reads text only.
-    if (recognizer && !this.deps.engineTranscribes && (config.inputTranscription || this.deps.transcribeForEngine)) {
+    // A transcription model (gemini-3.5-transcribe-live) transcribes whether or not it was asked to.
+    if (recognizer && !this.deps.engineTranscribes && (config.inputTranscription || config.profile.transcribeOnly || this.deps.transcribeForEngine)) {
       this.recognition = recognizer.open();
       this.recognition?.onText((text) => this.onText(text));
     }

@@ -276,8 +276,11 @@ export class LiveSession implements SpeechSession {
   }
 
   private onHeard(text: string): void {
-    if (!this.turn.live || !this.config.inputTranscription || text.length === 0) return;
-    this.output?.send(msg.inputTranscription(text, false, this.inputDetail()));
+    if (!this.turn.live || text.length === 0) return;
+    // A transcription model says the words as they come as interim transcripts; the utterance's
+    // whole text follows as its final transcript (transcribe, below).
+    if (this.config.profile.transcribeOnly) this.output?.send(msg.interimInputTranscription(text, this.inputDetail()));
+    else if (this.config.inputTranscription) this.output?.send(msg.inputTranscription(text, false, this.inputDetail()));
   }
 
   /**
@@ -291,6 +294,10 @@ export class LiveSession implements SpeechSession {
   }
 
   private commitUserTurn(): void {
+    if (this.config.profile.transcribeOnly) {
+      this.transcribe();
+      return;
+    }
     const owed = this.answerAfterSpeech;
     this.answerAfterSpeech = false;
     if (!this.input.hasTurnInput()) {
@@ -340,6 +347,18 @@ export class LiveSession implements SpeechSession {
     }
   }
 
+  /**
+   * A transcription model's end of an utterance: the input is kept (the control API shows it) and
+   * its words go out as the final transcript, `finished: true`. The model never takes a turn.
+   */
+  private transcribe(): void {
+    if (!this.input.hasTurnInput()) return;
+    const parts = this.input.take();
+    this.conversation.append({ role: 'user', parts });
+    const words = parts.flatMap((p) => (p.kind === 'audio' && p.transcript ? [p.transcript] : [])).join(' ').trim();
+    if (words) this.output?.send(msg.inputTranscription(words, true, this.inputDetail()));
+  }
+
   /** The language asked for on input transcripts (`inputAudioTranscription.languageCodes[0]`). */
   private inputDetail(): { languageCode?: string } {
     const language = this.config.transcriptionDetail.inputLanguage;
@@ -363,6 +382,8 @@ export class LiveSession implements SpeechSession {
   private startTurn(): void {
     // Not attached yet: nothing could be sent. The connection attaches before it delivers input.
     if (!this.output) return;
+    // A transcription model answers nothing (clientContent and realtime text are only kept).
+    if (this.config.profile.transcribeOnly) return;
     this.seeding.close();
     this.compressIfNeeded();
     this.runner.start();

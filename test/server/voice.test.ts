@@ -180,6 +180,33 @@ describe('input transcription (pocketsphinx)', needs('pocketsphinx'), () => {
   });
 });
 
+describe('gemini-3.5-transcribe-live (pocketsphinx)', needs('pocketsphinx'), () => {
+  test('speech in, transcripts out: interim words, then the utterance finished, and no model turn', async () => {
+    const voiced = await startServer({ keepaliveIntervalMs: 0, transcriptWaitMs: 5000 });
+    try {
+      const inbox = new Inbox();
+      // No inputAudioTranscription asked for: transcripts are what this model is for.
+      const session = await sdk(voiced.url).live.connect({ model: 'gemini-3.5-transcribe-live', config: { responseModalities: [Modality.TEXT] }, callbacks: inbox.callbacks });
+      for (const c of chunks(concat(silence(500), sentence, silence(1500)), 20)) {
+        session.sendRealtimeInput({ audio: { data: toBase64(c), mimeType: 'audio/pcm;rate=16000' } });
+        await sleep(5);
+      }
+      const final = await inbox.waitFor((m) => m.serverContent?.inputTranscription?.finished === true, 0, 15_000);
+      const heard = final.serverContent!.inputTranscription!.text!.toLowerCase();
+      const words = ['what', 'is', 'the', 'weather', 'in', 'paris', 'tomorrow'];
+      assert.ok(words.filter((w) => heard.includes(w)).length / words.length >= 0.6, `transcribed "${heard}"`);
+      const interim = inbox.messages.findIndex((m) => m.serverContent?.interimInputTranscription?.text);
+      assert.ok(interim >= 0 && interim < inbox.messages.indexOf(final), 'interim words before the final transcript');
+      await sleep(500);
+      assert.ok(!inbox.messages.some((m) => m.serverContent?.modelTurn || m.serverContent?.turnComplete), 'the model never takes a turn');
+      session.close();
+      await inbox.waitClose();
+    } finally {
+      await voiced.close();
+    }
+  });
+});
+
 describe('input transcription in manual mode', needs('pocketsphinx'), () => {
   test('activityEnd ends the utterance: its inputTranscription comes before the reply, and the reply answers the words', async () => {
     const voiced = await startServer({ keepaliveIntervalMs: 0, vad: false });
