@@ -19,6 +19,8 @@ export type Role = 'user' | 'model';
 export interface ContextTurn {
   role: Role;
   parts: ContextPart[];
+  /** A model-role turn the client sent (history, instructions), not one the model produced. */
+  fromClient?: true;
 }
 
 /** Bytes per second of 16-bit mono PCM at the rate a mime type declares (16 kHz when absent). */
@@ -64,7 +66,8 @@ export function partFromClient(part: Part): ContextPart {
 }
 
 export function turnFromClient(content: Content): ContextTurn {
-  return { role: content.role === 'model' ? 'model' : 'user', parts: (content.parts ?? []).map(partFromClient) };
+  const parts = (content.parts ?? []).map(partFromClient);
+  return content.role === 'model' ? { role: 'model', parts, fromClient: true } : { role: 'user', parts };
 }
 
 /** The plain text of a turn: typed text and audio transcripts, in order. */

@@ -76,14 +76,40 @@ export class ScriptedEngine implements Engine {
   }
 }
 
-/** Searches back from the end: a turn's cost must not grow with the length of the history. */
+/**
+ * The input this generation answers, as a real model reads it. Clients send the words and the
+ * request apart: LiveKit sends typed text with `turnComplete: false`, then a "." placeholder that
+ * asks for the reply. So when the newest user turn has no words and no media (a placeholder), the
+ * words are the user turns since the model last spoke; when there are none, the instructions the
+ * client sent just before (model-role turns after the model's own, LiveKit's generateReply) — not
+ * history it replays (a user turn and its model turn). `index`: the newest user turn.
+ * Searches back from the end: a turn's cost must not grow with the length of the history.
+ */
 function lastUserInput(history: readonly ContextTurn[], userTurns: number): { index: number; input: UserInput } {
-  for (let i = history.length - 1; i >= 0; i--) {
-    const turn = history[i]!;
-    if (isUserInput(turn)) return { index: i, input: { turn, number: Math.max(1, userTurns) } };
+  let last = history.length - 1;
+  while (last >= 0 && !isUserInput(history[last]!)) last--;
+  if (last < 0) return { index: -1, input: { turn: { role: 'user', parts: [] }, number: 1 } };
+  const number = Math.max(1, userTurns);
+  const newest = history[last]!;
+  if (!isPlaceholder(newest)) return { index: last, input: { turn: newest, number } };
+  let first = last;
+  while (first > 0 && isUserInput(history[first - 1]!)) first--;
+  let words = history.slice(first, last).filter((t) => !isPlaceholder(t));
+  if (words.length === 0) {
+    let from = first;
+    while (from > 0 && history[from - 1]!.fromClient) from--;
+    const replayed = from > 0 && from < first && isUserInput(history[from - 1]!);
+    if (from < first && !replayed) words = history.slice(from, first);
   }
-  return { index: -1, input: { turn: { role: 'user', parts: [] }, number: 1 } };
+  if (words.length === 0) return { index: last, input: { turn: newest, number } };
+  return { index: last, input: { turn: { role: 'user', parts: words.flatMap((t) => t.parts) }, number } };
 }
+
+/** Text without a word in it ("." is LiveKit's placeholder) and no audio or image. */
+function isPlaceholder(turn: ContextTurn): boolean {
+  return turn.parts.every((p) => p.kind === 'text') && !/[\p{L}\p{N}]/u.test(textOf(turn));
+}
+
 
 const hasCall = (t: ContextTurn) => t.role === 'model' && t.parts.some((p) => p.kind === 'functionCall');
 
